@@ -1,0 +1,39 @@
+#pragma once
+
+// The composition root: the one place that knows every concrete type.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <interlingua/config/config.hpp>
+#include <interlingua/server/server.hpp>
+#include <interlingua/service/gateway.hpp>
+
+namespace interlingua::app {
+
+class application {
+ public:
+  // Throws std::runtime_error with a readable reason when the settings cannot be served
+  // (e.g. an unreadable CA file).
+  explicit application(config::settings s);
+  ~application();
+
+  // Binds and starts the workers. Throws std::system_error when the address is taken.
+  void start();
+  std::uint16_t port() const { return server_->port(); }
+  bool shutdown(std::chrono::milliseconds grace) { return server_->shutdown(grace); }
+  const config::settings& settings() const { return settings_; }
+
+ private:
+  config::settings settings_;
+  std::vector<service::provider_shared> providers_;
+  std::unique_ptr<server::http_server> server_;
+};
+
+// Sets up spdlog: module loggers on stderr, the access logger on stdout.
+void setup_logging(const config::logging_config& cfg);
+
+}  // namespace interlingua::app

@@ -1,0 +1,84 @@
+#pragma once
+
+// The internal request model every dialect parses into and every provider encodes from.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace interlingua::core {
+
+enum class role { user, assistant, tool };
+
+struct text_part {
+  std::string text;
+};
+
+// Model reasoning. `signature` is the provider's opaque token that lets a later turn carry the
+// thought back; `redacted` holds encrypted thinking that must be returned verbatim.
+struct thought_part {
+  std::string text;
+  std::string signature;
+  bool redacted = false;
+};
+
+struct tool_call_part {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text, exactly as the model produced it
+};
+
+struct tool_result_part {
+  std::string call_id;
+  std::string name;
+  std::string content;  // text or JSON text
+  bool is_error = false;
+};
+
+// Image, audio, document or video given inline (base64 `data`) or by `uri`.
+struct media_part {
+  std::string kind;  // "image", "audio", "document", "video"
+  std::string mime_type;
+  std::string data;
+  std::string uri;
+};
+
+using part = std::variant<text_part, thought_part, tool_call_part, tool_result_part, media_part>;
+
+struct turn {
+  role who = role::user;
+  std::vector<part> parts;
+};
+
+struct tool_decl {
+  std::string name;
+  std::string description;
+  std::string parameters;  // JSON Schema as JSON text; empty = no parameters
+};
+
+enum class reasoning_level { unset, none, minimal, low, medium, high };
+
+struct generation_params {
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<std::int64_t> max_output_tokens;
+  std::optional<std::int64_t> seed;
+  std::vector<std::string> stop;
+  reasoning_level reasoning = reasoning_level::unset;
+  bool reasoning_summaries = false;
+};
+
+struct chat_request {
+  std::string model;           // the public name the client asked for
+  std::string system;          // system instruction, empty when none
+  std::vector<turn> turns;
+  std::vector<tool_decl> tools;
+  generation_params params;
+  bool stream = false;
+};
+
+}  // namespace interlingua::core

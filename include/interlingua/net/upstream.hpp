@@ -1,0 +1,133 @@
+#pragma once
+
+// The upstream transport: verified TLS (or explicitly configured plain HTTP), a per-worker
+// connection pool, and one HTTP/1.1 exchange with deadlines on every wait. Knows no LLM.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
+
+namespace interlingua::net {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using millis = std::chrono::milliseconds;
+
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 443;
+  bool tls = true;
+};
+
+struct deadlines {
+  millis connect{5'000};
+  millis tls_handshake{5'000};
+  millis first_byte{60'000};
+  millis idle_gap{60'000};
+  millis total{300'000};  // unary: the whole exchange; streams use idle_gap per read only
+};
+
+enum class failure_stage { connect, tls, write, first_byte, body };
+
+struct failure {
+  failure_stage stage = failure_stage::connect;
+  boost::system::error_code ec;
+  bool timed_out = false;
+  std::string describe() const;  // "TLS handshake with upstream failed: certificate verify failed"
+};
+
+// A client TLS context: peer verification on, TLS >= 1.2, the system trust store plus `ca_file`
+// when given. Returns nullptr and sets `error` when the CA file cannot be loaded.
+std::shared_ptr<asio::ssl::context> make_client_tls_context(const std::string& ca_file,
+                                                            std::string& error);
+
+struct pool_options {
+  std::size_t max_idle = 64;
+  millis idle_timeout{60'000};
+};
+
+struct pool_stats {
+  std::uint64_t connects = 0;
+  std::uint64_t reuses = 0;
+  std::uint64_t stale_retries = 0;
+};
+
+class connection;
+
+// Keep-alive connections to one upstream, owned by one worker (no locking: used only from the
+// worker's io_context).
+class connection_pool {
+ public:
+  connection_pool(asio::any_io_executor ex, endpoint ep, std::shared_ptr<asio::ssl::context> tls,
+                  pool_options options);
+  ~connection_pool();
+  connection_pool(const connection_pool&) = delete;
+  connection_pool& operator=(const connection_pool&) = delete;
+
+  const endpoint& target() const { return endpoint_; }
+  std::size_t idle_count() const { return idle_.size(); }
+  const pool_stats& stats() const { return stats_; }
+  // Closes every idle connection and pools nothing from now on. Called while the io_context is
+  // still alive: sockets must not outlive it.
+  void close_all();
+
+ private:
+  friend class upstream_call;
+  std::unique_ptr<connection> take_idle();
+  void give_back(std::unique_ptr<connection> c);
+
+  asio::any_io_executor executor_;
+  endpoint endpoint_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  pool_options options_;
+  std::vector<std::unique_ptr<connection>> idle_;
+  pool_stats stats_;
+  bool closed_ = false;
+};
+
+// One request/response exchange. Destroying it before the body was read to the end closes the
+// connection instead of pooling it (a client that went away must not leave a half-read stream).
+class upstream_call {
+ public:
+  using start_result = std::variant<std::unique_ptr<upstream_call>, failure>;
+
+  // Connects or reuses a pooled connection, writes `request`, reads the response head. A reused
+  // connection that fails before any response byte is retried once on a fresh connection.
+  static asio::awaitable<start_result> start(connection_pool& pool,
+                                             http::request<http::string_body> request,
+                                             deadlines limits);
+
+  ~upstream_call();
+  unsigned status() const;
+  std::string header(std::string_view name) const;
+
+  // Appends the next body bytes to `out`. Returns false at the end of the body (nothing appended)
+  // or on failure (then `error()` says why). Each read waits at most idle_gap, or `wait`.
+  asio::awaitable<bool> read_some(std::string& out, std::optional<millis> wait = std::nullopt);
+  // The whole body (bounded by `max_bytes`) within the total deadline.
+  asio::awaitable<bool> read_all(std::string& out, std::size_t max_bytes);
+  const std::optional<failure>& error() const { return failure_; }
+
+  upstream_call(connection_pool& pool, std::unique_ptr<connection> c, deadlines limits);
+
+ private:
+  connection_pool& pool_;
+  std::unique_ptr<connection> conn_;
+  deadlines limits_;
+  std::chrono::steady_clock::time_point started_;
+  std::optional<failure> failure_;
+  bool finished_ = false;
+};
+
+}  // namespace interlingua::net

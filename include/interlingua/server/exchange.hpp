@@ -1,0 +1,94 @@
+#pragma once
+
+// One request and its response, as route handlers see it. The server owns the socket; handlers
+// answer once (respond) or stream (begin_stream, write, end_stream).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace interlingua::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+using request = http::request<http::string_body>;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// What the access log says about a request beyond method, path and status.
+struct access_record {
+  std::string route;     // the matched pattern
+  std::string model;
+  std::string upstream;  // provider name
+  std::int64_t input_tokens = -1;
+  std::int64_t output_tokens = -1;
+  std::string error;     // short reason for a non-2xx answer
+};
+
+class exchange {
+ public:
+  exchange(beast::tcp_stream& stream, request& req, std::string request_id,
+           std::chrono::milliseconds write_timeout, bool keep_alive);
+
+  const request& req() const { return req_; }
+  std::string_view path() const { return path_; }
+  // Percent-decoded value of a query parameter.
+  std::optional<std::string> query(std::string_view name) const;
+  std::string_view header(std::string_view name) const;
+  const std::vector<std::string>& params() const { return params_; }
+  const std::string& request_id() const { return request_id_; }
+  const std::string& gateway_key() const { return gateway_key_; }
+  access_record& record() { return record_; }
+  const access_record& record() const { return record_; }
+
+  asio::awaitable<bool> respond(unsigned status, std::string content_type, std::string body,
+                                header_list headers = {});
+  asio::awaitable<bool> respond_json(unsigned status, std::string body) {
+    return respond(status, "application/json", std::move(body));
+  }
+  // Sends the head of a chunked response. False when the client is gone.
+  asio::awaitable<bool> begin_stream(unsigned status, std::string content_type,
+                                     header_list headers = {});
+  // One write; only after the previous completed (back-pressure). False when the client is gone.
+  asio::awaitable<bool> write(std::string_view data);
+  asio::awaitable<bool> end_stream();
+
+  bool started() const { return status_ != 0; }
+  unsigned status() const { return status_; }
+  bool keep_alive() const { return keep_alive_ && !broken_; }
+  bool client_gone() const { return broken_; }
+
+  // Set by the server before the handler runs.
+  void set_params(std::vector<std::string> params) { params_ = std::move(params); }
+  void set_gateway_key(std::string key) { gateway_key_ = std::move(key); }
+
+ private:
+  beast::tcp_stream& stream_;
+  request& req_;
+  std::string path_;
+  std::string query_;
+  std::vector<std::string> params_;
+  std::string request_id_;
+  std::string gateway_key_;
+  std::chrono::milliseconds write_timeout_;
+  bool keep_alive_;
+  bool broken_ = false;
+  bool streaming_ = false;
+  unsigned status_ = 0;
+  access_record record_;
+};
+
+using handler = std::function<asio::awaitable<void>(exchange&)>;
+
+}  // namespace interlingua::server

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include <interlingua/server/router.hpp>
+
+namespace interlingua::server {
+
+struct options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned workers = 1;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 32 * 1024 * 1024;
+  std::size_t max_connections = 10000;
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::vector<std::string> keys;  // gateway keys; empty = open
+  bool access_log = true;
+};
+
+// Builds the router of one worker: per-worker state (pools, services) lives in it.
+using router_factory = std::function<std::shared_ptr<router>(unsigned worker, asio::io_context&)>;
+
+// N workers, each with its own io_context, SO_REUSEPORT acceptor and router (Envoy's model).
+class http_server {
+ public:
+  http_server(options opts, router_factory factory);
+  ~http_server();
+
+  // Binds every worker's acceptor (port 0 picks one port for all) and starts the threads.
+  // Throws std::system_error when the address cannot be bound.
+  void start();
+  std::uint16_t port() const { return port_; }
+
+  // Stops accepting, closes idle keep-alive connections, lets in-flight requests finish for at
+  // most `grace`, then stops every worker. Returns true when everything finished in time.
+  bool shutdown(std::chrono::milliseconds grace);
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  std::size_t open_connections() const { return connections_.load(std::memory_order_relaxed); }
+
+  const options& settings() const { return opts_; }
+  std::atomic<std::size_t>& connection_counter() { return connections_; }
+
+  struct worker;
+
+ private:
+  options opts_;
+  router_factory factory_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> connections_{0};
+  bool stopped_ = false;
+};
+
+}  // namespace interlingua::server

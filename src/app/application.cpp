@@ -1,0 +1,79 @@
+#include <interlingua/app/application.hpp>
+
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <interlingua/dialects/interactions_routes.hpp>
+
+namespace interlingua::app {
+
+namespace {
+
+unsigned worker_count(unsigned configured) {
+  if (configured > 0) {
+    return configured;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+server::options server_options(const config::settings& s) {
+  server::options o;
+  o.host = s.listen.host;
+  o.port = s.listen.port;
+  o.workers = worker_count(s.workers);
+  o.max_header_bytes = s.limits.max_header_bytes;
+  o.max_body_bytes = s.limits.max_body_bytes;
+  o.max_connections = s.limits.max_connections;
+  o.read_timeout = s.timeouts.read;
+  o.write_timeout = s.timeouts.write;
+  o.idle_timeout = s.timeouts.idle;
+  o.keys = s.auth.keys;
+  o.access_log = s.logging.access_log;
+  return o;
+}
+
+}  // namespace
+
+application::application(config::settings s) : settings_(std::move(s)) {
+  std::string error;
+  providers_ = service::make_providers(settings_, error);
+  if (!error.empty()) {
+    throw std::runtime_error(error);
+  }
+  server_ = std::make_unique<server::http_server>(
+      server_options(settings_), [this](unsigned, boost::asio::io_context& io) {
+        auto routes = std::make_shared<server::router>();
+        auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
+        dialects::interactions::add_routes(*routes, *gateway);
+        routes->hold(gateway);
+        routes->on_stop([g = gateway.get()] { g->close_pools(); });
+        return routes;
+      });
+}
+
+application::~application() {
+  if (server_) {
+    server_->shutdown(std::chrono::milliseconds(0));
+  }
+}
+
+void application::start() { server_->start(); }
+
+void setup_logging(const config::logging_config& cfg) {
+  auto level = spdlog::level::from_str(cfg.level);
+  auto main = spdlog::stderr_logger_mt("interlingua");
+  main->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
+                    spdlog::pattern_time_type::utc);
+  main->set_level(level);
+  spdlog::set_default_logger(main);
+  auto access = spdlog::stdout_logger_mt("access");
+  access->set_pattern("%v");
+  access->set_level(cfg.access_log ? spdlog::level::info : spdlog::level::off);
+  // Access lines are for log shippers; flushing each keeps them timely under low traffic.
+  access->flush_on(spdlog::level::info);
+}
+
+}  // namespace interlingua::app

@@ -1,0 +1,268 @@
+#include "parse_input.hpp"
+
+#include <interlingua/core/json_util.hpp>
+
+namespace interlingua::dialects::interactions {
+
+namespace {
+
+using nlohmann::json;
+using namespace core::json_util;
+
+
+bool is_content_type(std::string_view t) {
+  return t == "text" || t == "image" || t == "audio" || t == "document" || t == "video";
+}
+
+core::result<core::part> parse_content(const json& c, const std::string& where) {
+  if (!c.is_object()) {
+    return field_error(where, "must be a content object");
+  }
+  const json* type = member_string(c, "type");
+  if (!type) {
+    return field_error(where + ".type", "is required");
+  }
+  std::string t = type->get<std::string>();
+  if (t == "text") {
+    const json* text = member_string(c, "text");
+    if (!text) {
+      return field_error(where + ".text", "must be a string");
+    }
+    return core::part{core::text_part{text->get<std::string>()}};
+  }
+  if (is_content_type(t)) {
+    core::media_part m{t, string_or(c, "mime_type"), string_or(c, "data"), string_or(c, "uri")};
+    if (m.data.empty() == m.uri.empty()) {
+      return field_error(where, "a " + t + " block needs exactly one of data or uri");
+    }
+    return core::part{std::move(m)};
+  }
+  return field_error(where + ".type", "unknown content type \"" + t + "\"");
+}
+
+core::result<std::vector<core::part>> parse_content_list(const json& list, const std::string& where) {
+  std::vector<core::part> parts;
+  if (list.is_string()) {
+    parts.emplace_back(core::text_part{list.get<std::string>()});
+    return parts;
+  }
+  if (!list.is_array()) {
+    return field_error(where, "must be a string or an array of content objects");
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto p = parse_content(list[i], where + "[" + std::to_string(i) + "]");
+    if (!p) {
+      return p.error();
+    }
+    parts.push_back(std::move(*p));
+  }
+  return parts;
+}
+
+std::string result_text(const json& result) {
+  if (result.is_string()) {
+    return result.get<std::string>();
+  }
+  // A list of content blocks that is all text reads best as that text.
+  if (result.is_array()) {
+    std::string text;
+    for (const auto& c : result) {
+      const json* t = member_string(c, "text");
+      if (!t || string_or(c, "type") != "text") {
+        return dump(result);
+      }
+      text += t->get<std::string>();
+    }
+    return text;
+  }
+  return dump(result);
+}
+
+core::result<core::part> parse_function_result(const json& s, const std::string& where) {
+  const json* call_id = member_string(s, "call_id");
+  if (!call_id) {
+    return field_error(where + ".call_id", "is required");
+  }
+  const json* result = member(s, "result");
+  if (!result) {
+    return field_error(where + ".result", "is required");
+  }
+  const json* is_error = member(s, "is_error");
+  return core::part{core::tool_result_part{call_id->get<std::string>(), string_or(s, "name"),
+                                           result_text(*result),
+                                           is_error && is_error->is_boolean() && is_error->get<bool>()}};
+}
+
+core::result<core::part> parse_function_call(const json& s, const std::string& where) {
+  const json* name = member_string(s, "name");
+  if (!name) {
+    return field_error(where + ".name", "is required");
+  }
+  const json* args = member(s, "arguments");
+  if (args && !args->is_object() && !args->is_null()) {
+    return field_error(where + ".arguments", "must be an object");
+  }
+  return core::part{core::tool_call_part{string_or(s, "id"), name->get<std::string>(),
+                                         args && args->is_object() ? dump(*args) : "{}"}};
+}
+
+core::result<core::part> parse_thought(const json& s) {
+  core::thought_part t{{}, string_or(s, "signature"), false};
+  if (const json* summary = member(s, "summary"); summary && summary->is_array()) {
+    for (const auto& c : *summary) {
+      t.text += string_or(c, "text");
+    }
+  }
+  return core::part{std::move(t)};
+}
+
+// Appends `parts` to the last turn when it is on the same side, else opens a new turn.
+void append(std::vector<core::turn>& turns, core::role who, std::vector<core::part> parts) {
+  if (turns.empty() || turns.back().who != who) {
+    turns.push_back(core::turn{who, {}});
+  }
+  for (auto& p : parts) {
+    turns.back().parts.push_back(std::move(p));
+  }
+}
+
+core::result<void> parse_legacy_turn(const json& t, const std::string& where,
+                                     std::vector<core::turn>& turns) {
+  std::string r = string_or(t, "role");
+  if (r != "user" && r != "model") {
+    return field_error(where + ".role", "must be \"user\" or \"model\"");
+  }
+  const json* content = member(t, "content");
+  if (!content) {
+    return field_error(where + ".content", "is required");
+  }
+  auto parts = parse_content_list(*content, where + ".content");
+  if (!parts) {
+    return parts.error();
+  }
+  append(turns, r == "user" ? core::role::user : core::role::assistant, std::move(*parts));
+  return {};
+}
+
+core::result<void> parse_user_input(const json& s, const std::string& where,
+                                    std::vector<core::turn>& turns) {
+  const json* content = member(s, "content");
+  if (!content) {
+    return field_error(where + ".content", "is required");
+  }
+  std::vector<core::part> parts;
+  if (content->is_array()) {
+    // Tool results may also arrive as blocks inside user_input (seen from vercel/ai).
+    for (std::size_t i = 0; i < content->size(); ++i) {
+      std::string at = where + ".content[" + std::to_string(i) + "]";
+      const json& c = (*content)[i];
+      auto p = string_or(c, "type") == "function_result" ? parse_function_result(c, at)
+                                                         : parse_content(c, at);
+      if (!p) {
+        return p.error();
+      }
+      parts.push_back(std::move(*p));
+    }
+  } else {
+    auto list = parse_content_list(*content, where + ".content");
+    if (!list) {
+      return list.error();
+    }
+    parts = std::move(*list);
+  }
+  append(turns, core::role::user, std::move(parts));
+  return {};
+}
+
+core::result<void> parse_step(const json& s, const std::string& where, std::vector<core::turn>& turns) {
+  if (!s.is_object()) {
+    return field_error(where, "must be an object");
+  }
+  if (!member(s, "type") && member(s, "role")) {
+    return parse_legacy_turn(s, where, turns);
+  }
+  std::string type = string_or(s, "type");
+  if (type == "user_input") {
+    return parse_user_input(s, where, turns);
+  }
+  core::result<core::part> p = field_error(where + ".type", "unknown step type \"" + type + "\"");
+  core::role side = core::role::assistant;
+  if (type == "model_output") {
+    auto parts = parse_content_list(member(s, "content") ? s["content"] : json::array(),
+                                    where + ".content");
+    if (!parts) {
+      return parts.error();
+    }
+    append(turns, core::role::assistant, std::move(*parts));
+    return {};
+  } else if (type == "thought") {
+    p = parse_thought(s);
+  } else if (type == "function_call") {
+    p = parse_function_call(s, where);
+  } else if (type == "function_result") {
+    p = parse_function_result(s, where);
+    side = core::role::user;
+  } else if (is_content_type(type)) {
+    p = parse_content(s, where);
+    side = core::role::user;
+  }
+  if (!p) {
+    return p.error();
+  }
+  append(turns, side, {std::move(*p)});
+  return {};
+}
+
+}  // namespace
+
+core::result<std::vector<core::turn>> parse_input(const json& input) {
+  std::vector<core::turn> turns;
+  if (input.is_string()) {
+    append(turns, core::role::user, {core::text_part{input.get<std::string>()}});
+    return turns;
+  }
+  if (input.is_object()) {
+    if (auto r = parse_step(input, "input", turns); !r) {
+      return r.error();
+    }
+    return turns;
+  }
+  if (!input.is_array()) {
+    return field_error("input", "must be a string, a content object, or an array of contents or steps");
+  }
+  if (input.empty()) {
+    return field_error("input", "must not be empty");
+  }
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    if (auto r = parse_step(input[i], "input[" + std::to_string(i) + "]", turns); !r) {
+      return r.error();
+    }
+  }
+  return turns;
+}
+
+core::result<void> parse_system_instruction(const json& body, std::string& out) {
+  const json* si = member(body, "system_instruction");
+  if (!si || si->is_null()) {
+    return {};
+  }
+  if (si->is_string()) {
+    out = si->get<std::string>();
+    return {};
+  }
+  if (si->is_object()) {
+    if (const json* text = member_string(*si, "text")) {
+      out = text->get<std::string>();
+      return {};
+    }
+    if (const json* parts = member(*si, "parts"); parts && parts->is_array()) {
+      for (const auto& p : *parts) {
+        out += string_or(p, "text");
+      }
+      return {};
+    }
+  }
+  return field_error("system_instruction", "must be a string or a content object with text");
+}
+
+}  // namespace interlingua::dialects::interactions

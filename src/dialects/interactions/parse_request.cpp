@@ -1,0 +1,196 @@
+#include <interlingua/dialects/interactions.hpp>
+
+#include <interlingua/core/json_util.hpp>
+
+#include "parse_input.hpp"
+
+namespace interlingua::dialects::interactions {
+
+namespace {
+
+using nlohmann::json;
+using namespace core::json_util;
+
+
+core::result<void> parse_number(const json& cfg, std::string_view key, double lo, double hi,
+                                std::optional<double>& out) {
+  const json* v = member(cfg, key);
+  if (!v || v->is_null()) {
+    return {};
+  }
+  std::string param = "generation_config." + std::string(key);
+  if (!v->is_number()) {
+    return field_error(param, "must be a number");
+  }
+  double d = v->get<double>();
+  if (d < lo || d > hi) {
+    return field_error(param, "must be between " + json(lo).dump() + " and " + json(hi).dump());
+  }
+  out = d;
+  return {};
+}
+
+core::result<void> parse_reasoning(const json& cfg, core::generation_params& p) {
+  if (const json* level = member(cfg, "thinking_level"); level && !level->is_null()) {
+    static const std::pair<std::string_view, core::reasoning_level> names[] = {
+        {"minimal", core::reasoning_level::minimal}, {"low", core::reasoning_level::low},
+        {"medium", core::reasoning_level::medium}, {"high", core::reasoning_level::high}};
+    bool known = false;
+    for (const auto& [name, value] : names) {
+      if (level->is_string() && level->get<std::string>() == name) {
+        p.reasoning = value;
+        known = true;
+      }
+    }
+    if (!known) {
+      return field_error("generation_config.thinking_level", "must be one of minimal, low, medium, high");
+    }
+  }
+  if (const json* s = member(cfg, "thinking_summaries"); s && !s->is_null()) {
+    if (!s->is_string() || (*s != "auto" && *s != "none")) {
+      return field_error("generation_config.thinking_summaries", "must be \"auto\" or \"none\"");
+    }
+    p.reasoning_summaries = *s == "auto";
+  }
+  return {};
+}
+
+core::result<void> parse_integers(const json& cfg, core::generation_params& p) {
+  if (const json* v = member(cfg, "max_output_tokens"); v && !v->is_null()) {
+    if (!v->is_number_integer() || v->get<std::int64_t>() < 1) {
+      return field_error("generation_config.max_output_tokens", "must be an integer >= 1");
+    }
+    p.max_output_tokens = v->get<std::int64_t>();
+  }
+  if (const json* v = member(cfg, "seed"); v && !v->is_null()) {
+    if (!v->is_number_integer()) {
+      return field_error("generation_config.seed", "must be an integer");
+    }
+    p.seed = v->get<std::int64_t>();
+  }
+  return {};
+}
+
+core::result<void> parse_stop(const json& cfg, core::generation_params& p) {
+  const json* v = member(cfg, "stop_sequences");
+  if (!v || v->is_null()) {
+    return {};
+  }
+  if (!v->is_array()) {
+    return field_error("generation_config.stop_sequences", "must be an array of strings");
+  }
+  for (const auto& s : *v) {
+    if (!s.is_string()) {
+      return field_error("generation_config.stop_sequences", "must be an array of strings");
+    }
+    p.stop.push_back(s.get<std::string>());
+  }
+  return {};
+}
+
+core::result<void> parse_generation_config(const json& body, core::generation_params& p) {
+  const json* cfg = member(body, "generation_config");
+  if (!cfg || cfg->is_null()) {
+    return {};
+  }
+  if (!cfg->is_object()) {
+    return field_error("generation_config", "must be an object");
+  }
+  for (auto step : {parse_number(*cfg, "temperature", 0.0, 2.0, p.temperature),
+                    parse_number(*cfg, "top_p", 0.0, 1.0, p.top_p), parse_integers(*cfg, p),
+                    parse_stop(*cfg, p), parse_reasoning(*cfg, p)}) {
+    if (!step) {
+      return step.error();
+    }
+  }
+  return {};
+}
+
+core::result<bool> parse_bool(const json& body, std::string_view key, bool fallback) {
+  const json* v = member(body, key);
+  if (!v || v->is_null()) {
+    return fallback;
+  }
+  if (!v->is_boolean()) {
+    return field_error(std::string(key), "must be a boolean");
+  }
+  return v->get<bool>();
+}
+
+core::result<void> parse_flags(const json& body, create_request& out) {
+  auto stream = parse_bool(body, "stream", false);
+  auto store = parse_bool(body, "store", true);
+  auto background = parse_bool(body, "background", false);
+  for (const auto* r : {&stream, &store, &background}) {
+    if (!*r) {
+      return r->error();
+    }
+  }
+  out.chat.stream = *stream;
+  out.store = *store;
+  out.background = *background;
+  if (const json* prev = member(body, "previous_interaction_id"); prev && !prev->is_null()) {
+    if (!prev->is_string() || prev->get<std::string>().empty()) {
+      return field_error("previous_interaction_id", "must be a non-empty string");
+    }
+    out.previous_interaction_id = prev->get<std::string>();
+  }
+  if (!out.store && (out.background || !out.previous_interaction_id.empty())) {
+    return field_error("store", "store:false cannot be combined with background or previous_interaction_id");
+  }
+  return {};
+}
+
+core::result<void> parse_model(const json& body, create_request& out) {
+  const json* model = member(body, "model");
+  if (!model || model->is_null()) {
+    if (member(body, "agent")) {
+      return field_error("agent", "agent interactions are not supported by this gateway; use model");
+    }
+    return field_error("model", "is required");
+  }
+  if (!model->is_string() || model->get<std::string>().empty()) {
+    return field_error("model", "must be a non-empty string");
+  }
+  out.chat.model = model->get<std::string>();
+  return {};
+}
+
+}  // namespace
+
+core::result<create_request> parse_create(std::string_view text) {
+  auto parsed = parse(text);
+  if (!parsed) {
+    return core::make_error(core::error_kind::invalid_request, "request body is not valid JSON");
+  }
+  if (!parsed->is_object()) {
+    return core::make_error(core::error_kind::invalid_request, "request body must be a JSON object");
+  }
+  const json& body = *parsed;
+  create_request out;
+  for (auto step : {parse_model(body, out), parse_flags(body, out),
+                    parse_system_instruction(body, out.chat.system),
+                    parse_generation_config(body, out.chat.params)}) {
+    if (!step) {
+      return step.error();
+    }
+  }
+  const json* input = member(body, "input");
+  if (!input || input->is_null()) {
+    if (out.previous_interaction_id.empty()) {
+      return field_error("input", "is required");
+    }
+  } else if (auto turns = parse_input(*input); !turns) {
+    return turns.error();
+  } else {
+    out.chat.turns = std::move(*turns);
+  }
+  if (auto tools = parse_tools(body); !tools) {
+    return tools.error();
+  } else {
+    out.chat.tools = std::move(*tools);
+  }
+  return out;
+}
+
+}  // namespace interlingua::dialects::interactions

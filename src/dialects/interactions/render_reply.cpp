@@ -1,0 +1,127 @@
+#include <interlingua/dialects/interactions.hpp>
+
+#include <interlingua/core/ids.hpp>
+#include <interlingua/core/json_util.hpp>
+
+#include "render_common.hpp"
+
+namespace interlingua::dialects::interactions {
+
+namespace {
+
+using nlohmann::json;
+
+json thought_step(const core::thought_part& t) {
+  json step{{"type", "thought"}};
+  if (!t.signature.empty()) {
+    step["signature"] = t.signature;
+  }
+  if (!t.text.empty()) {
+    step["summary"] = json::array({{{"type", "text"}, {"text", t.text}}});
+  }
+  return step;
+}
+
+json call_step(const core::tool_call_part& c) {
+  auto args = core::json_util::parse(c.arguments.empty() ? "{}" : c.arguments);
+  // Arguments cut short by max tokens are not JSON: hand them back as text rather than drop them.
+  json arguments = args ? std::move(*args) : json(c.arguments);
+  return json{{"type", "function_call"}, {"id", c.id}, {"name", c.name}, {"arguments", arguments}};
+}
+
+json steps_of(const core::reply& reply) {
+  json steps = json::array();
+  for (const auto& p : reply.parts) {
+    if (const auto* t = std::get_if<core::text_part>(&p)) {
+      // Adjacent text parts form one model_output step.
+      if (!steps.empty() && steps.back()["type"] == "model_output") {
+        steps.back()["content"].push_back({{"type", "text"}, {"text", t->text}});
+      } else {
+        steps.push_back({{"type", "model_output"},
+                         {"content", json::array({{{"type", "text"}, {"text", t->text}}})}});
+      }
+    } else if (const auto* th = std::get_if<core::thought_part>(&p)) {
+      steps.push_back(thought_step(*th));
+    } else if (const auto* c = std::get_if<core::tool_call_part>(&p)) {
+      steps.push_back(call_step(*c));
+    }
+  }
+  return steps;
+}
+
+}  // namespace
+
+std::string status_of(const core::reply& reply) {
+  if (reply.failure) {
+    return "failed";
+  }
+  for (const auto& p : reply.parts) {
+    if (std::holds_alternative<core::tool_call_part>(p)) {
+      return "requires_action";
+    }
+  }
+  switch (reply.reason) {
+    case core::finish_reason::length: return "incomplete";
+    case core::finish_reason::content_filter: return "incomplete";
+    case core::finish_reason::error: return "failed";
+    default: return "completed";
+  }
+}
+
+json usage_json(const core::usage& u) {
+  json by_input = json::array({{{"modality", "text"}, {"tokens", u.input}}});
+  json by_output = json::array({{{"modality", "text"}, {"tokens", u.output}}});
+  return json{{"total_input_tokens", u.input},
+              {"total_output_tokens", u.output},
+              {"total_thought_tokens", u.reasoning},
+              {"total_cached_tokens", u.cached},
+              {"total_tool_use_tokens", u.tool_use},
+              {"total_tokens", u.total()},
+              {"input_tokens_by_modality", std::move(by_input)},
+              {"output_tokens_by_modality", std::move(by_output)}};
+}
+
+json interaction_json(const interaction_meta& meta) {
+  json j{{"object", "interaction"}, {"status", meta.status}, {"model", meta.model},
+         {"created", core::rfc3339(meta.created)}, {"updated", core::rfc3339(meta.updated)}};
+  if (!meta.id.empty()) {
+    j["id"] = meta.id;
+  }
+  if (!meta.previous_interaction_id.empty()) {
+    j["previous_interaction_id"] = meta.previous_interaction_id;
+  }
+  return j;
+}
+
+std::string render_reply(const interaction_meta& meta, const core::reply& reply) {
+  json j = interaction_json(meta);
+  j["steps"] = steps_of(reply);
+  j["usage"] = usage_json(reply.tokens);
+  if (reply.failure) {
+    j["error"] = {{"code", core::to_string(reply.failure->kind)}, {"message", reply.failure->message}};
+  }
+  return dump_wire(j);
+}
+
+rendered_error render_error(const core::error& e) {
+  json err{{"code", core::to_string(e.kind)}, {"message", e.message}};
+  if (!e.param.empty()) {
+    err["param"] = e.param;
+  }
+  return rendered_error{static_cast<unsigned>(core::default_http_status(e.kind)),
+                        dump_wire(json{{"error", std::move(err)}})};
+}
+
+std::string dump_wire(const json& j) {
+  std::string s = core::json_util::dump(j);
+  // U+2028/U+2029 are valid in JSON but split lines in some SDKs' SSE readers (Python splitlines).
+  for (std::size_t at = s.find("\xE2\x80"); at != std::string::npos; at = s.find("\xE2\x80", at)) {
+    if (at + 2 < s.size() && (s[at + 2] == '\xA8' || s[at + 2] == '\xA9')) {
+      s.replace(at, 3, s[at + 2] == '\xA8' ? "\\u2028" : "\\u2029");
+    }
+    at += 2;
+  }
+  return s;
+}
+
+}  // namespace interlingua::dialects::interactions

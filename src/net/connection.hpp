@@ -1,0 +1,55 @@
+#pragma once
+
+#include <array>
+#include <optional>
+
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <interlingua/net/upstream.hpp>
+
+namespace interlingua::net {
+
+namespace beast = boost::beast;
+
+// One upstream socket, TLS or plain, with its read buffer and the parser of the response in
+// progress.
+class connection {
+ public:
+  using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+  connection(asio::any_io_executor ex, asio::ssl::context* tls) {
+    if (tls != nullptr) {
+      tls_.emplace(ex, *tls);
+    } else {
+      plain_.emplace(ex);
+    }
+  }
+
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  bool is_tls() const { return tls_.has_value(); }
+  tls_stream& tls() { return *tls_; }
+  beast::tcp_stream& plain() { return *plain_; }
+
+  void close() {
+    boost::system::error_code ignored;
+    lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    lowest().socket().close(ignored);
+  }
+
+  beast::flat_buffer buffer;
+  std::optional<http::response_parser<http::buffer_body>> parser;
+  std::array<char, 16 * 1024> chunk{};
+  std::chrono::steady_clock::time_point last_used{};
+  bool reused = false;
+
+ private:
+  std::optional<tls_stream> tls_;
+  std::optional<beast::tcp_stream> plain_;
+};
+
+}  // namespace interlingua::net

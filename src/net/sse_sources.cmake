@@ -1,0 +1,1 @@
+set(IL_NET_PURE_SOURCES ${CMAKE_CURRENT_LIST_DIR}/sse_parser.cpp)

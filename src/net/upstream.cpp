@@ -1,0 +1,265 @@
+#include <interlingua/net/upstream.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/ssl.h>
+
+#include "connection.hpp"
+
+namespace interlingua::net {
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+failure fail(failure_stage stage, boost::system::error_code ec) {
+  return failure{stage, ec, ec == beast::error::timeout};
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+asio::awaitable<std::optional<failure>> handshake(connection& c, const std::string& host,
+                                                  millis limit) {
+  auto& tls = c.tls();
+  // SNI is for names only (RFC 6066); the verification below also matches IP SANs.
+  if (!is_ip_literal(host) && !SSL_set_tlsext_host_name(tls.native_handle(), host.c_str())) {
+    co_return fail(failure_stage::tls, {static_cast<int>(::ERR_get_error()),
+                                        asio::error::get_ssl_category()});
+  }
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  tls.set_verify_callback(asio::ssl::host_name_verification(host));
+  c.lowest().expires_after(limit);
+  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (ec) {
+    co_return fail(failure_stage::tls, ec);
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<failure>> connect(connection& c, const endpoint& ep,
+                                                const deadlines& limits) {
+  asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [rec, results] =
+      co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
+  if (rec) {
+    co_return fail(failure_stage::connect, rec);
+  }
+  c.lowest().expires_after(limits.connect);
+  auto [cec, where] = co_await c.lowest().async_connect(results, use_tuple);
+  if (cec) {
+    co_return fail(failure_stage::connect, cec);
+  }
+  c.lowest().socket().set_option(asio::ip::tcp::no_delay(true));
+  if (c.is_tls()) {
+    co_return co_await handshake(c, ep.host, limits.tls_handshake);
+  }
+  co_return std::nullopt;
+}
+
+template <class Stream>
+asio::awaitable<std::optional<failure>> exchange_head(Stream& stream, connection& c,
+                                                      http::request<http::string_body>& request,
+                                                      const deadlines& limits) {
+  c.lowest().expires_after(limits.first_byte);
+  auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
+  if (wec) {
+    co_return fail(failure_stage::write, wec);
+  }
+  c.parser.emplace();
+  c.parser->body_limit(boost::none);  // the caller bounds what it keeps
+  auto [rec, read] = co_await http::async_read_header(stream, c.buffer, *c.parser, use_tuple);
+  if (rec) {
+    co_return fail(failure_stage::first_byte, rec);
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<failure>> send(connection& c,
+                                             http::request<http::string_body>& request,
+                                             const deadlines& limits) {
+  if (c.is_tls()) {
+    co_return co_await exchange_head(c.tls(), c, request, limits);
+  }
+  co_return co_await exchange_head(c.plain(), c, request, limits);
+}
+
+// A pooled connection the upstream already closed fails on write, or on read with no byte of
+// the response: safe to retry because the upstream cannot have acted on the request.
+bool is_stale(const connection& c, const failure& f) {
+  if (!c.reused || f.timed_out) {
+    return false;
+  }
+  if (f.stage == failure_stage::write) {
+    return true;
+  }
+  return f.stage == failure_stage::first_byte && !c.parser->got_some();
+}
+
+template <class Stream>
+asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection& c) {
+  auto& body = c.parser->get().body();
+  body.data = c.chunk.data();
+  body.size = c.chunk.size();
+  // read_some, not read: a streamed body must be handed on as it arrives, not when 16 KiB
+  // have accumulated.
+  auto [ec, n] = co_await http::async_read_some(stream, c.buffer, *c.parser, use_tuple);
+  if (ec == http::error::need_buffer) {
+    ec = {};
+  }
+  co_return ec;
+}
+
+}  // namespace
+
+connection_pool::connection_pool(asio::any_io_executor ex, endpoint ep,
+                                 std::shared_ptr<asio::ssl::context> tls, pool_options options)
+    : executor_(std::move(ex)), endpoint_(std::move(ep)), tls_(std::move(tls)), options_(options) {}
+
+connection_pool::~connection_pool() { close_all(); }
+
+void connection_pool::close_all() {
+  closed_ = true;
+  for (auto& c : idle_) {
+    c->close();
+  }
+  idle_.clear();
+}
+
+std::unique_ptr<connection> connection_pool::take_idle() {
+  auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - c->last_used < options_.idle_timeout) {
+      ++stats_.reuses;
+      c->reused = true;
+      return c;
+    }
+    c->close();
+  }
+  return nullptr;
+}
+
+void connection_pool::give_back(std::unique_ptr<connection> c) {
+  auto now = std::chrono::steady_clock::now();
+  // Evict the expired ones from the cold end (oldest first) while we are here.
+  std::erase_if(idle_, [&](const std::unique_ptr<connection>& old) {
+    bool expired = now - old->last_used >= options_.idle_timeout;
+    if (expired) {
+      old->close();
+    }
+    return expired;
+  });
+  if (closed_ || idle_.size() >= options_.max_idle) {
+    c->close();
+    return;
+  }
+  c->last_used = now;
+  c->parser.reset();
+  idle_.push_back(std::move(c));
+}
+
+asio::awaitable<upstream_call::start_result> upstream_call::start(
+    connection_pool& pool, http::request<http::string_body> request, deadlines limits) {
+  request.keep_alive(true);
+  request.prepare_payload();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto c = pool.take_idle();
+    if (!c) {
+      c = std::make_unique<connection>(pool.executor_, pool.tls_.get());
+      ++pool.stats_.connects;
+      if (auto f = co_await connect(*c, pool.endpoint_, limits)) {
+        co_return *f;
+      }
+    }
+    auto f = co_await send(*c, request, limits);
+    if (!f) {
+      co_return std::make_unique<upstream_call>(pool, std::move(c), limits);
+    }
+    c->close();
+    if (!is_stale(*c, *f) || attempt == 1) {
+      co_return *f;
+    }
+    ++pool.stats_.stale_retries;
+  }
+  co_return failure{};  // not reached: the loop returns on its second attempt
+}
+
+upstream_call::upstream_call(connection_pool& pool, std::unique_ptr<connection> c,
+                             deadlines limits)
+    : pool_(pool), conn_(std::move(c)), limits_(limits), started_(std::chrono::steady_clock::now()) {}
+
+upstream_call::~upstream_call() {
+  if (!conn_) {
+    return;
+  }
+  if (finished_ && !failure_ && conn_->parser->keep_alive()) {
+    pool_.give_back(std::move(conn_));
+  } else {
+    conn_->close();
+  }
+}
+
+unsigned upstream_call::status() const { return conn_->parser->get().result_int(); }
+
+std::string upstream_call::header(std::string_view name) const {
+  const auto& head = conn_->parser->get();
+  auto it = head.find(boost::beast::string_view(name.data(), name.size()));
+  return it == head.end() ? std::string{} : std::string(it->value());
+}
+
+asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<millis> wait) {
+  if (finished_ || failure_) {
+    co_return false;
+  }
+  if (conn_->parser->is_done()) {
+    finished_ = true;
+    co_return false;
+  }
+  conn_->lowest().expires_after(wait.value_or(limits_.idle_gap));
+  boost::system::error_code ec;
+  if (conn_->is_tls()) {
+    ec = co_await read_body(conn_->tls(), *conn_);
+  } else {
+    ec = co_await read_body(conn_->plain(), *conn_);
+  }
+  std::size_t n = conn_->chunk.size() - conn_->parser->get().body().size;
+  out.append(conn_->chunk.data(), n);
+  if (ec) {
+    failure_ = fail(failure_stage::body, ec);
+    co_return false;
+  }
+  if (conn_->parser->is_done()) {
+    finished_ = true;
+  }
+  co_return n > 0 || !finished_;
+}
+
+asio::awaitable<bool> upstream_call::read_all(std::string& out, std::size_t max_bytes) {
+  auto deadline = started_ + limits_.total;
+  while (!finished_ && !failure_) {
+    auto left = std::chrono::duration_cast<millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      failure_ = failure{failure_stage::body, beast::error::timeout, true};
+      co_return false;
+    }
+    limits_.idle_gap = std::min(limits_.idle_gap, left);
+    co_await read_some(out);
+    if (out.size() > max_bytes) {
+      failure_ = failure{failure_stage::body, http::error::body_limit, false};
+      co_return false;
+    }
+  }
+  co_return !failure_;
+}
+
+}  // namespace interlingua::net

@@ -1,0 +1,48 @@
+#include "auth.hpp"
+
+#include <interlingua/core/ids.hpp>
+
+namespace interlingua::server {
+
+std::string presented_key(const exchange& ex) {
+  std::string_view auth = ex.header("authorization");
+  constexpr std::string_view bearer = "Bearer ";
+  if (auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer) {
+    return std::string(auth.substr(bearer.size()));
+  }
+  if (auto goog = ex.header("x-goog-api-key"); !goog.empty()) {
+    return std::string(goog);
+  }
+  return ex.query("key").value_or(std::string{});
+}
+
+bool key_accepted(std::string_view key, const std::vector<std::string>& keys) {
+  bool found = false;
+  for (const auto& k : keys) {
+    // Compare every byte of equal-length keys so timing does not reveal a matching prefix.
+    if (k.size() == key.size() && !key.empty()) {
+      unsigned char diff = 0;
+      for (std::size_t i = 0; i < k.size(); ++i) {
+        diff |= static_cast<unsigned char>(k[i] ^ key[i]);
+      }
+      found = found || diff == 0;
+    }
+  }
+  return found;
+}
+
+std::string request_id_for(const request& req) {
+  auto it = req.find("x-request-id");
+  if (it != req.end() && !it->value().empty() && it->value().size() <= 128) {
+    bool printable = true;
+    for (char c : it->value()) {
+      printable = printable && c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+    }
+    if (printable) {
+      return std::string(it->value());
+    }
+  }
+  return core::random_id("req_", 20);
+}
+
+}  // namespace interlingua::server

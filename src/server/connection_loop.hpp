@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <unordered_set>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <interlingua/server/server.hpp>
+
+namespace interlingua::server {
+
+struct http_server::worker {
+  worker(unsigned i, http_server& o)
+      : index(i), owner(o), io(std::make_unique<asio::io_context>(1)), acceptor(*io) {}
+
+  ~worker() {
+    // Connection coroutines still suspended are destroyed with the io_context; they refer to
+    // `idle` and `routes`, so the io_context must go first (and the acceptor before it).
+    acceptor.reset();
+    if (routes) {
+      routes->stop();
+    }
+    io.reset();
+  }
+
+  void begin_drain();
+
+  unsigned index;
+  http_server& owner;
+  std::unique_ptr<asio::io_context> io;
+  std::optional<asio::ip::tcp::acceptor> acceptor;
+  std::shared_ptr<router> routes;
+  std::unordered_set<beast::tcp_stream*> idle;  // connections waiting for their next request
+};
+
+asio::awaitable<void> serve_connection(http_server::worker& w, asio::ip::tcp::socket socket);
+
+}  // namespace interlingua::server

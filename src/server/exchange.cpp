@@ -1,0 +1,116 @@
+#include <interlingua/server/exchange.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "url.hpp"
+
+namespace interlingua::server {
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_id,
+                   std::chrono::milliseconds write_timeout, bool keep_alive)
+    : stream_(stream),
+      req_(req),
+      request_id_(std::move(request_id)),
+      write_timeout_(write_timeout),
+      keep_alive_(keep_alive) {
+  std::string_view target(req_.target().data(), req_.target().size());
+  auto q = target.find('?');
+  path_ = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    query_ = std::string(target.substr(q + 1));
+  }
+}
+
+std::optional<std::string> exchange::query(std::string_view name) const {
+  return query_param(query_, name);
+}
+
+std::string_view exchange::header(std::string_view name) const {
+  auto it = req_.find(beast::string_view(name.data(), name.size()));
+  if (it == req_.end()) {
+    return {};
+  }
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+asio::awaitable<bool> exchange::respond(unsigned status, std::string content_type,
+                                        std::string body, header_list headers) {
+  if (started()) {
+    co_return false;
+  }
+  status_ = status;
+  http::response<http::string_body> res{static_cast<http::status>(status), req_.version()};
+  res.set(http::field::content_type, content_type);
+  res.set("x-request-id", request_id_);
+  for (auto& [name, value] : headers) {
+    res.set(name, value);
+  }
+  res.keep_alive(keep_alive_);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+  broken_ = broken_ || static_cast<bool>(ec);
+  co_return !ec;
+}
+
+asio::awaitable<bool> exchange::begin_stream(unsigned status, std::string content_type,
+                                             header_list headers) {
+  if (started()) {
+    co_return false;
+  }
+  status_ = status;
+  streaming_ = true;
+  http::response<http::empty_body> res{static_cast<http::status>(status), req_.version()};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-cache");
+  res.set("x-request-id", request_id_);
+  // Tells nginx-style proxies in front of us not to buffer the stream.
+  res.set("x-accel-buffering", "no");
+  for (auto& [name, value] : headers) {
+    res.set(name, value);
+  }
+  res.keep_alive(keep_alive_);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> sr{res};
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await http::async_write_header(stream_, sr, use_tuple);
+  broken_ = broken_ || static_cast<bool>(ec);
+  co_return !ec;
+}
+
+asio::awaitable<bool> exchange::write(std::string_view data) {
+  if (broken_ || !streaming_) {
+    co_return false;
+  }
+  if (data.empty()) {
+    co_return true;
+  }
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await asio::async_write(
+      stream_, http::make_chunk(asio::buffer(data.data(), data.size())), use_tuple);
+  broken_ = static_cast<bool>(ec);
+  co_return !ec;
+}
+
+asio::awaitable<bool> exchange::end_stream() {
+  if (broken_ || !streaming_) {
+    co_return false;
+  }
+  streaming_ = false;
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), use_tuple);
+  broken_ = static_cast<bool>(ec);
+  co_return !ec;
+}
+
+}  // namespace interlingua::server

@@ -1,0 +1,102 @@
+#include <interlingua/server/server.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "connection_loop.hpp"
+
+namespace interlingua::server {
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+asio::ip::tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& host,
+                                      std::uint16_t port) {
+  asio::ip::tcp::endpoint ep{asio::ip::make_address(host), port};
+  asio::ip::tcp::acceptor acceptor{io};
+  acceptor.open(ep.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.set_option(reuse_port(true));
+  acceptor.bind(ep);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  return acceptor;
+}
+
+}  // namespace
+
+http_server::http_server(options opts, router_factory factory)
+    : opts_(std::move(opts)), factory_(std::move(factory)) {}
+
+http_server::~http_server() {
+  if (!stopped_ && !threads_.empty()) {
+    shutdown(std::chrono::milliseconds(0));
+  }
+}
+
+// Accepts until the acceptor is closed (drain). Each connection is its own coroutine.
+asio::awaitable<void> accept_loop(http_server::worker& w) {
+  for (;;) {
+    auto [ec, socket] = co_await w.acceptor->async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) {
+      co_return;
+    }
+    if (ec) {
+      // EMFILE and friends: keep serving the connections we have.
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(*w.io, serve_connection(w, std::move(socket)), asio::detached);
+  }
+}
+
+void http_server::start() {
+  unsigned n = std::max(1u, opts_.workers);
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<worker>(i, *this);
+    // The first acceptor picks the port when 0 was asked for; the others share it.
+    w->acceptor = bind_acceptor(*w->io, opts_.host, port_ != 0 ? port_ : opts_.port);
+    port_ = w->acceptor->local_endpoint().port();
+    w->routes = factory_(i, *w->io);
+    workers_.push_back(std::move(w));
+  }
+  for (auto& w : workers_) {
+    asio::co_spawn(*w->io, accept_loop(*w), asio::detached);
+    threads_.emplace_back([io = w->io.get()] { io->run(); });
+  }
+}
+
+bool http_server::shutdown(std::chrono::milliseconds grace) {
+  if (stopped_) {
+    return true;
+  }
+  draining_ = true;
+  for (auto& w : workers_) {
+    asio::post(*w->io, [wp = w.get()] { wp->begin_drain(); });
+  }
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  bool clean = connections_.load() == 0;
+  for (auto& w : workers_) {
+    w->io->stop();
+  }
+  for (auto& t : threads_) {
+    t.join();
+  }
+  threads_.clear();
+  workers_.clear();
+  stopped_ = true;
+  return clean;
+}
+
+}  // namespace interlingua::server

@@ -1,0 +1,182 @@
+#include "relay.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include <interlingua/net/sse_parser.hpp>
+
+namespace interlingua::service {
+
+namespace {
+
+namespace http = boost::beast::http;
+
+constexpr std::size_t max_unary_body = 64 * 1024 * 1024;
+constexpr std::size_t max_error_body = 1024 * 1024;
+
+core::error transport_error(const net::failure& f) {
+  core::error_kind kind = core::error_kind::upstream_unavailable;
+  if (f.timed_out) {
+    kind = core::error_kind::upstream_timeout;
+  } else if (f.stage == net::failure_stage::tls) {
+    // A certificate we refuse is a configuration problem, not a passing outage.
+    kind = core::error_kind::upstream_error;
+  }
+  return core::make_error(kind, f.describe());
+}
+
+std::optional<int> retry_after(const net::upstream_call& call) {
+  std::string value = call.header("retry-after");
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  double seconds = std::strtod(value.c_str(), &end);
+  if (end == value.c_str() || seconds < 0 || seconds > 86400) {
+    return std::nullopt;  // an HTTP date: callers fall back to their own backoff
+  }
+  return static_cast<int>(seconds + 0.999);
+}
+
+http::request<http::string_body> build(http_request_parts& parts) {
+  http::request<http::string_body> req{http::verb::post, parts.target, 11};
+  if (parts.request.method == "GET") {
+    req.method(http::verb::get);
+  }
+  req.set(http::field::host, parts.host);
+  req.set(http::field::user_agent, "interlingua/" INTERLINGUA_VERSION);
+  for (auto& h : parts.request.headers) {
+    req.set(h.name, h.value);
+  }
+  req.body() = std::move(parts.request.body);
+  return req;
+}
+
+net::deadlines deadlines_of(const config::upstream_timeouts& t) {
+  return net::deadlines{t.connect, t.tls_handshake, t.first_byte, t.idle_gap, t.total};
+}
+
+void note_usage(const core::event_list& events, call_outcome& out) {
+  for (const auto& e : events) {
+    if (const auto* u = std::get_if<core::usage_update>(&e)) {
+      out.usage = u->value;
+    }
+  }
+}
+
+// An error that arrives before anything reached the client is reported as the HTTP answer.
+bool leading_error(const core::event_list& events, bool sent_any, call_outcome& out) {
+  if (sent_any) {
+    return false;
+  }
+  for (const auto& e : events) {
+    if (const auto* err = std::get_if<core::stream_error>(&e)) {
+      out.error = err->value;
+      return true;
+    }
+    if (std::holds_alternative<core::part_start>(e)) {
+      return false;
+    }
+  }
+  return false;
+}
+
+asio::awaitable<call_outcome> relay_stream(net::upstream_call& call,
+                                           const core::provider_codec& codec,
+                                           std::size_t max_event_bytes, event_sink& sink,
+                                           call_outcome out) {
+  auto decoder = codec.make_stream_decoder();
+  net::sse_parser parser(max_event_bytes);
+  std::vector<net::sse_event> sse;
+  core::event_list events;
+  std::string bytes;
+  bool sent_any = false;
+  for (;;) {
+    bytes.clear();
+    bool more = co_await call.read_some(bytes);
+    sse.clear();
+    events.clear();
+    if (!parser.feed(bytes, sse)) {
+      events.push_back(core::stream_error{core::make_error(
+          core::error_kind::upstream_error, "upstream stream event exceeds the size limit")});
+    }
+    for (const auto& e : sse) {
+      decoder->on_event(e.event, e.data, events);
+    }
+    if (!more && call.error()) {
+      if (!decoder->done()) {
+        events.push_back(core::stream_error{transport_error(*call.error())});
+      }
+    } else if (!more || decoder->done()) {
+      decoder->on_end(events);
+    }
+    note_usage(events, out);
+    if (leading_error(events, sent_any, out)) {
+      co_return out;
+    }
+    if (!events.empty()) {
+      sent_any = true;
+      if (!co_await sink.on_events(events)) {
+        out.client_gone = true;
+        co_return out;
+      }
+    }
+    bool failed = !events.empty() && std::holds_alternative<core::stream_error>(events.back());
+    if (more && decoder->done() && !failed) {
+      // Read the body's end (the last chunk follows [DONE] at once) so the connection can go
+      // back to the pool; an upstream slower than that only loses its connection.
+      std::string rest;
+      while (rest.size() < 64 * 1024) {
+        bool again = co_await call.read_some(rest, std::chrono::milliseconds(100));
+        if (!again) {
+          break;
+        }
+      }
+      co_return out;
+    }
+    if (!more || decoder->done() || failed) {
+      co_return out;
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<call_outcome> relay(net::connection_pool& pool, const core::provider_codec& codec,
+                                    http_request_parts parts, config::upstream_timeouts timeouts,
+                                    std::size_t max_event_bytes, event_sink& sink,
+                                    call_outcome out) {
+  bool stream = parts.request.stream;
+  auto started = co_await net::upstream_call::start(pool, build(parts), deadlines_of(timeouts));
+  if (auto* f = std::get_if<net::failure>(&started)) {
+    out.error = transport_error(*f);
+    co_return out;
+  }
+  auto& call = *std::get<std::unique_ptr<net::upstream_call>>(started);
+  std::string body;
+  if (call.status() < 200 || call.status() >= 300) {
+    co_await call.read_all(body, max_error_body);
+    out.error = codec.decode_error(static_cast<int>(call.status()), body, retry_after(call));
+    co_return out;
+  }
+  // Some compatible servers ignore `stream` and answer with one JSON body: decode it as unary.
+  bool is_sse = call.header("content-type").find("text/event-stream") != std::string::npos;
+  if (stream && is_sse) {
+    co_return co_await relay_stream(call, codec, max_event_bytes, sink, std::move(out));
+  }
+  if (!co_await call.read_all(body, max_unary_body)) {
+    out.error = transport_error(*call.error());
+    co_return out;
+  }
+  core::event_list events;
+  codec.decode_reply(body, events);
+  note_usage(events, out);
+  if (leading_error(events, false, out)) {
+    co_return out;
+  }
+  if (!co_await sink.on_events(events)) {
+    out.client_gone = true;
+  }
+  co_return out;
+}
+
+}  // namespace interlingua::service

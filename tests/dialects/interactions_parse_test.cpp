@@ -1,0 +1,134 @@
+#include <gtest/gtest.h>
+
+#include <interlingua/dialects/interactions.hpp>
+
+#include "../support/events.hpp"
+
+namespace interlingua {
+namespace {
+
+using dialects::interactions::parse_create;
+
+std::string fixture(const std::string& name) {
+  return testing::read_file(std::string(IL_FIXTURES_DIR) + "/interactions/" + name);
+}
+
+const std::string& text_of(const core::part& p) { return std::get<core::text_part>(p).text; }
+
+// A plain string input with system instruction and every basic generation_config field.
+TEST(InteractionsParse, StringInputAndGenerationConfig) {
+  auto r = parse_create(fixture("create_string.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& chat = r->chat;
+  EXPECT_EQ(chat.model, "gemini-2.5-flash");
+  EXPECT_EQ(chat.system, "Be brief.");
+  ASSERT_EQ(chat.turns.size(), 1u);
+  EXPECT_EQ(chat.turns[0].who, core::role::user);
+  EXPECT_EQ(text_of(chat.turns[0].parts.at(0)), "Tell me a joke.");
+  EXPECT_EQ(chat.params.temperature, 0.7);
+  EXPECT_EQ(chat.params.top_p, 0.9);
+  EXPECT_EQ(chat.params.max_output_tokens, 128);
+  EXPECT_EQ(chat.params.stop, std::vector<std::string>{"END"});
+  EXPECT_EQ(chat.params.seed, 7);
+  EXPECT_EQ(chat.params.reasoning, core::reasoning_level::low);
+  EXPECT_TRUE(chat.params.reasoning_summaries);
+  EXPECT_FALSE(chat.stream);
+  EXPECT_TRUE(r->store);  // store defaults to true
+}
+
+// A list of content objects is one user turn; system_instruction may be a content object.
+TEST(InteractionsParse, ContentListIsOneUserTurn) {
+  auto r = parse_create(fixture("create_content_list.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->chat.turns.size(), 1u);
+  EXPECT_EQ(r->chat.turns[0].parts.size(), 2u);
+  EXPECT_EQ(r->chat.system, "You are terse.");
+  EXPECT_TRUE(r->chat.stream);
+  EXPECT_FALSE(r->store);
+}
+
+// Output steps pushed back verbatim as input must round-trip (spec §4.2).
+TEST(InteractionsParse, StepsRoundTripAsHistory) {
+  auto r = parse_create(fixture("create_steps_roundtrip.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& turns = r->chat.turns;
+  ASSERT_EQ(turns.size(), 5u);
+  EXPECT_EQ(turns[0].who, core::role::user);
+  EXPECT_EQ(turns[1].who, core::role::assistant);
+  ASSERT_EQ(turns[1].parts.size(), 2u);
+  EXPECT_EQ(std::get<core::thought_part>(turns[1].parts[0]).signature, "CqwB-signature");
+  const auto& call = std::get<core::tool_call_part>(turns[1].parts[1]);
+  EXPECT_EQ(call.id, "r7b1dyif");
+  EXPECT_EQ(call.arguments, R"({"city":"Paris"})");
+  const auto& result = std::get<core::tool_result_part>(turns[2].parts.at(0));
+  EXPECT_EQ(result.call_id, "r7b1dyif");
+  EXPECT_EQ(result.content, "sunny");
+  EXPECT_EQ(turns[3].who, core::role::assistant);
+  EXPECT_EQ(text_of(turns[3].parts.at(0)), "It is sunny.");
+  EXPECT_EQ(text_of(turns[4].parts.at(0)), "Thanks");
+  ASSERT_EQ(r->chat.tools.size(), 2u);
+  EXPECT_EQ(r->chat.tools[0].name, "get_weather");
+  EXPECT_EQ(r->chat.tools[1].name, "get_time");
+}
+
+// Legacy {role, content} turns from 1.x-era clients still parse.
+TEST(InteractionsParse, LegacyTurns) {
+  auto r = parse_create(fixture("create_legacy_turns.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->chat.turns.size(), 3u);
+  EXPECT_EQ(r->chat.turns[1].who, core::role::assistant);
+  EXPECT_EQ(text_of(r->chat.turns[1].parts.at(0)), "Hello!");
+}
+
+struct bad_case {
+  const char* body;
+  const char* param;  // the field the error must name ("" for whole-body errors)
+};
+
+class InteractionsParseErrors : public ::testing::TestWithParam<bad_case> {};
+
+// Every client mistake is a 400-class error naming the field, never a crash or a 5xx.
+TEST_P(InteractionsParseErrors, NameTheField) {
+  auto r = parse_create(GetParam().body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, core::error_kind::invalid_request);
+  EXPECT_EQ(r.error().param, GetParam().param) << r.error().message;
+  EXPECT_FALSE(r.error().message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, InteractionsParseErrors,
+    ::testing::Values(
+        bad_case{"{not json", ""}, bad_case{"[1,2]", ""},
+        bad_case{R"({"input":"hi"})", "model"},
+        bad_case{R"({"model":7,"input":"hi"})", "model"},
+        bad_case{R"({"model":"m"})", "input"},
+        bad_case{R"({"model":"m","input":42})", "input"},
+        bad_case{R"({"model":"m","input":[]})", "input"},
+        bad_case{R"({"model":"m","input":[{"type":"bogus"}]})", "input[0].type"},
+        bad_case{R"({"model":"m","input":[{"type":"user_input","content":[{"type":"text"}]}]})",
+                 "input[0].content[0].text"},
+        bad_case{R"({"model":"m","input":{"type":"image","mime_type":"image/png"}})", "input"},
+        bad_case{R"({"model":"m","input":"hi","stream":"yes"})", "stream"},
+        bad_case{R"({"model":"m","input":"hi","store":1})", "store"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":[]})", "generation_config"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":{"temperature":"hot"}})",
+                 "generation_config.temperature"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":{"temperature":9}})",
+                 "generation_config.temperature"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":{"top_p":1.5}})",
+                 "generation_config.top_p"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":{"max_output_tokens":0}})",
+                 "generation_config.max_output_tokens"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":{"stop_sequences":"x"}})",
+                 "generation_config.stop_sequences"},
+        bad_case{R"({"model":"m","input":"hi","generation_config":{"thinking_level":"max"}})",
+                 "generation_config.thinking_level"},
+        bad_case{R"({"model":"m","input":"hi","system_instruction":5})", "system_instruction"},
+        bad_case{R"({"model":"m","input":"hi","tools":{}})", "tools"},
+        bad_case{R"({"model":"m","input":"hi","tools":[{"type":"google_search"}]})", "tools[0].type"},
+        bad_case{R"({"model":"m","input":"hi","tools":[{"type":"function"}]})", "tools[0].name"},
+        bad_case{R"({"model":"m","input":"hi","store":false,"background":true})", "store"}));
+
+}  // namespace
+}  // namespace interlingua

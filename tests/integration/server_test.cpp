@@ -1,0 +1,159 @@
+// The HTTP front end: health, limits, routing errors, auth, keep-alive, graceful drain, and the
+// upstream TLS checks — all through the running gateway.
+
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "harness.hpp"
+
+namespace interlingua::testing {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+
+// Sends raw bytes and returns everything the server answers until it closes.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  timeval tv{10, 0};  // a hung server fails the test instead of hanging it
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  asio::write(s, asio::buffer(bytes));
+  std::string out;
+  boost::system::error_code ec;
+  asio::read(s, asio::dynamic_buffer(out), ec);
+  return out;
+}
+
+// Liveness and readiness answer without a key and without touching the upstream.
+TEST(ServerE2E, HealthAndReadiness) {
+  gateway_harness gw(gateway_options::with_env("IL_TEST_GATEWAY_KEY", "gw-key"));
+  EXPECT_EQ(gw.get("/healthz").status, 200);
+  EXPECT_EQ(gw.get("/readyz").status, 200);
+}
+
+// Unknown path → 404 and known path with the wrong method → 405, both as JSON.
+TEST(ServerE2E, RoutingErrors) {
+  gateway_harness gw;
+  auto nf = gw.get("/nope");
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(json::parse(nf.body)["error"]["code"], "not_found");
+  auto wm = fake::testing::fetch(gw.client(), "PUT", "/v1beta/interactions");
+  EXPECT_EQ(wm.status, 405);
+  EXPECT_EQ(json::parse(wm.body)["error"]["code"], "method_not_allowed");
+}
+
+// A body over limits.max_body_bytes is refused with 413 before it reaches any handler.
+TEST(ServerE2E, BodyTooLarge) {
+  gateway_harness gw;
+  std::string big(70'000, 'x');
+  auto r = gw.post("/v1beta/interactions", R"({"model":"gpt-test","input":")" + big + "\"}");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], "payload_too_large");
+  EXPECT_TRUE(gw.upstream().requests().empty());
+}
+
+// Headers over 16 KiB are refused with 431.
+TEST(ServerE2E, HeaderTooLarge) {
+  gateway_harness gw;
+  auto r = gw.get("/healthz", {{"x-big", std::string(20'000, 'a')}});
+  EXPECT_EQ(r.status, 431);
+}
+
+// Bytes that are not HTTP get a 400 JSON answer and a closed connection.
+TEST(ServerE2E, MalformedHttp) {
+  gateway_harness gw;
+  auto answer = raw_exchange(gw.port(), "GARBAGE\x01 / HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"invalid_request\""), std::string::npos);
+}
+
+// With gateway keys configured, each documented key location works and no key is a 401.
+TEST(ServerE2E, GatewayKeys) {
+  gateway_harness gw(gateway_options::with_env("IL_TEST_GATEWAY_KEY", "gw-key"));
+  const std::string body = R"({"model":"gpt-test","input":"hi"})";
+  auto none = gw.post("/v1beta/interactions", body);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(json::parse(none.body)["error"]["code"], "unauthenticated");
+  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "Bearer gw-key"}}).status, 200);
+  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"x-goog-api-key", "gw-key"}}).status, 200);
+  EXPECT_EQ(gw.post("/v1beta/interactions?key=gw-key", body).status, 200);
+  // The gateway key is never forwarded: the upstream sees the provider's own key.
+  for (const auto& seen : gw.upstream().requests()) {
+    EXPECT_EQ(seen.headers.at("authorization"), "Bearer upstream-secret");
+    EXPECT_EQ(seen.headers.count("x-goog-api-key"), 0u);
+  }
+}
+
+// Several requests share one client connection (HTTP/1.1 keep-alive).
+TEST(ServerE2E, KeepAlive) {
+  gateway_harness gw;
+  fake::testing::connection c(gw.client());
+  ASSERT_FALSE(c.connect_error());
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.request("POST", "/v1beta/interactions", R"({"model":"gpt-test","input":"again"})",
+                       {{"content-type", "application/json"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+}
+
+// Drain: a stream in flight when shutdown starts still finishes completely.
+TEST(ServerE2E, ShutdownLetsInFlightStreamsFinish) {
+  gateway_harness gw;
+  fake::script s{200, fixture("openai/stream_reasoning_text_usage.sse")};
+  s.first_byte_delay = std::chrono::milliseconds(300);
+  s.gap = std::chrono::milliseconds(30);
+  gw.upstream().push(s);
+  reply r;
+  std::thread client([&] {
+    r = gw.post("/v1beta/interactions", R"({"model":"gpt-test","input":"hi","stream":true})");
+  });
+  // Shut down once the request is in flight upstream (the fake has recorded it).
+  while (gw.upstream().requests().empty()) {
+    std::this_thread::yield();
+  }
+  bool clean = gw.app().shutdown(std::chrono::milliseconds(10'000));
+  client.join();
+  EXPECT_TRUE(clean);
+  ASSERT_EQ(r.status, 200);
+  auto events = sse_events(r.body);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].first, "interaction.completed");
+}
+
+// The upstream's certificate must name the host we dialled.
+TEST(UpstreamTls, CertificateForAnotherHostIsRefused) {
+  gateway_options o;
+  o.upstream_names = {"other.example"};
+  gateway_harness gw(o);
+  auto r = gw.post("/v1beta/interactions", R"({"model":"gpt-test","input":"hi"})");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_NE(r.body.find("TLS"), std::string::npos) << r.body;
+  EXPECT_TRUE(gw.upstream().requests().empty());
+}
+
+// A certificate from a CA we do not trust is refused.
+TEST(UpstreamTls, UnknownCaIsRefused) {
+  gateway_options o;
+  o.trusted_ca = fake::make_tls_material({"localhost"});  // a different CA
+  gateway_harness gw(o);
+  auto r = gw.post("/v1beta/interactions", R"({"model":"gpt-test","input":"hi"})");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_TRUE(gw.upstream().requests().empty());
+}
+
+// The configured test CA is trusted on top of the system store (every other test relies on it).
+TEST(UpstreamTls, ConfiguredCaIsAccepted) {
+  gateway_harness gw;
+  EXPECT_EQ(gw.post("/v1beta/interactions", R"({"model":"gpt-test","input":"hi"})").status, 200);
+}
+
+}  // namespace
+}  // namespace interlingua::testing

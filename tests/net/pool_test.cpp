@@ -1,0 +1,113 @@
+// The connection pool against the fake provider over TLS: reuse, the stale-connection retry,
+// and connections that must not go back to the pool.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <interlingua/net/upstream.hpp>
+
+#include "fake_provider.hpp"
+
+namespace interlingua {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+struct pool_fixture {
+  pool_fixture() {
+    fake::options fo;
+    fo.material = fake::make_tls_material({"localhost"});
+    upstream = std::make_unique<fake::server>(fo);
+    std::string error;
+    tls = net::make_client_tls_context("", error);
+    SSL_CTX* ctx = tls->native_handle();
+    // Trust the fake's CA through the same OpenSSL context the gateway would use.
+    BIO* bio = BIO_new_mem_buf(fo.material.ca_pem.data(), static_cast<int>(fo.material.ca_pem.size()));
+    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
+    X509_free(ca);
+    BIO_free(bio);
+    pool = std::make_unique<net::connection_pool>(
+        io.get_executor(), net::endpoint{"localhost", upstream->port(), true}, tls, net::pool_options{});
+  }
+
+  // One POST to the fake's OpenAI endpoint; returns the status (0 on failure).
+  unsigned call(bool read_body = true) {
+    auto fut = asio::co_spawn(io, run(*pool, read_body), asio::use_future);
+    io.restart();
+    io.run();
+    return fut.get();
+  }
+
+  static asio::awaitable<unsigned> run(net::connection_pool& pool, bool read_body) {
+    http::request<http::string_body> req{http::verb::post, "/v1/chat/completions", 11};
+    req.set(http::field::host, "localhost");
+    req.set(http::field::content_type, "application/json");
+    req.body() = R"({"model":"m","messages":[{"role":"user","content":"hi there"}]})";
+    auto started = co_await net::upstream_call::start(pool, std::move(req), net::deadlines{});
+    auto* call = std::get_if<std::unique_ptr<net::upstream_call>>(&started);
+    if (!call) {
+      co_return 0;
+    }
+    unsigned status = (*call)->status();
+    std::string body;
+    if (read_body && !co_await (*call)->read_all(body, 1 << 20)) {
+      co_return 0;
+    }
+    co_return status;
+  }
+
+  asio::io_context io;
+  std::unique_ptr<fake::server> upstream;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::unique_ptr<net::connection_pool> pool;
+};
+
+// Keep-alive: the second call reuses the first call's connection (no new TCP+TLS set-up).
+TEST(ConnectionPool, ReusesKeepAliveConnections) {
+  pool_fixture f;
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().connects, 1u);
+  EXPECT_EQ(f.pool->stats().reuses, 1u);
+  EXPECT_EQ(f.pool->idle_count(), 1u);
+}
+
+// A pooled connection that fails before any response byte is retried once on a new one.
+TEST(ConnectionPool, StaleConnectionIsRetriedOnce) {
+  pool_fixture f;
+  EXPECT_EQ(f.call(), 200u);
+  fake::script reset;
+  reset.fault_kind = fake::fault::reset_before_headers;
+  f.upstream->push(reset);  // the reused connection dies without answering
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().stale_retries, 1u);
+  EXPECT_EQ(f.pool->stats().connects, 2u);
+}
+
+// A fresh connection that fails is not retried: the failure is reported.
+TEST(ConnectionPool, FreshConnectionFailureIsReported) {
+  pool_fixture f;
+  fake::script reset;
+  reset.fault_kind = fake::fault::reset_before_headers;
+  f.upstream->push(reset);
+  EXPECT_EQ(f.call(), 0u);
+  EXPECT_EQ(f.pool->stats().stale_retries, 0u);
+}
+
+// A call abandoned before its body was read (client went away) closes its connection.
+TEST(ConnectionPool, HalfReadConnectionIsNotPooled) {
+  pool_fixture f;
+  EXPECT_EQ(f.call(/*read_body=*/false), 200u);
+  EXPECT_EQ(f.pool->idle_count(), 0u);
+}
+
+}  // namespace
+}  // namespace interlingua
