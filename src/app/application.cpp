@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <interlingua/dialects/interactions_routes.hpp>
+#include <interlingua/store/async.hpp>
 
 namespace interlingua::app {
 
@@ -43,11 +44,17 @@ application::application(config::settings s) : settings_(std::move(s)) {
   if (!error.empty()) {
     throw std::runtime_error(error);
   }
+  auto db = store::open_sqlite(settings_.store.path, error);
+  if (!db) {
+    throw std::runtime_error(error);
+  }
+  store_pool_ = std::make_unique<boost::asio::thread_pool>(settings_.store.threads);
+  interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
   server_ = std::make_unique<server::http_server>(
       server_options(settings_), [this](unsigned, boost::asio::io_context& io) {
         auto routes = std::make_shared<server::router>();
         auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
-        dialects::interactions::add_routes(*routes, *gateway);
+        dialects::interactions::add_routes(*routes, *gateway, *interactions_);
         routes->hold(gateway);
         routes->on_stop([g = gateway.get()] { g->close_pools(); });
         return routes;
@@ -57,6 +64,10 @@ application::application(config::settings s) : settings_(std::move(s)) {
 application::~application() {
   if (server_) {
     server_->shutdown(std::chrono::milliseconds(0));
+  }
+  // Pending store calls finish before the store goes away.
+  if (store_pool_) {
+    store_pool_->join();
   }
 }
 

@@ -213,7 +213,20 @@ void read_models(reader& r, const entry& e, settings& out) {
 
 // ---- root ----------------------------------------------------------------------------------
 
+table<store_config> store_fields = {
+    {"path", [](reader& r, const entry& e, store_config& o) {
+       o.path = r.text(e, "a file path");
+       if (o.path.empty()) {
+         r.fail(e.line, e.path + ": must not be empty");
+       }
+     }},
+    {"threads", [](reader& r, const entry& e, store_config& o) {
+       o.threads = static_cast<unsigned>(r.integer(e, 1, 64));
+     }},
+};
+
 table<settings> root_fields = {
+    {"store", as_section<&settings::store, store_fields>},
     {"listen", as_section<&settings::listen, listen_fields>},
     {"workers", read_workers},
     {"limits", as_section<&settings::limits, limits_fields>},

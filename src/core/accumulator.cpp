@@ -83,3 +83,32 @@ void accumulator::on(const stream_event& event) {
 }
 
 }  // namespace interlingua::core
+
+namespace interlingua::core {
+
+event_list events_of(const part& p, int index) {
+  event_list out;
+  if (const auto* t = std::get_if<text_part>(&p)) {
+    out.push_back(part_start{index, part_kind::text, {}, {}});
+    out.push_back(text_delta{index, t->text});
+  } else if (const auto* th = std::get_if<thought_part>(&p)) {
+    out.push_back(part_start{index, part_kind::thought, {}, {}});
+    if (!th->text.empty()) {
+      out.push_back(thought_delta{index, th->text});
+    }
+    if (th->redacted) {
+      out.push_back(redacted_thought{index, th->signature});
+    } else if (!th->signature.empty()) {
+      out.push_back(signature_delta{index, th->signature});
+    }
+  } else if (const auto* c = std::get_if<tool_call_part>(&p)) {
+    out.push_back(part_start{index, part_kind::tool_call, c->id, c->name});
+    out.push_back(tool_args_delta{index, c->arguments});
+  } else {
+    return out;  // inputs (tool results, media) are not output parts
+  }
+  out.push_back(part_stop{index});
+  return out;
+}
+
+}  // namespace interlingua::core

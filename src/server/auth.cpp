@@ -1,5 +1,9 @@
 #include "auth.hpp"
 
+#include <array>
+
+#include <openssl/evp.h>
+
 #include <interlingua/core/ids.hpp>
 
 namespace interlingua::server {
@@ -29,6 +33,23 @@ bool key_accepted(std::string_view key, const std::vector<std::string>& keys) {
     }
   }
   return found;
+}
+
+std::string owner_of(std::string_view key) {
+  if (key.empty()) {
+    return {};
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int n = 0;
+  EVP_Digest(key.data(), key.size(), digest.data(), &n, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (unsigned int i = 0; i < n; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xf]);
+  }
+  return out;
 }
 
 std::string request_id_for(const request& req) {

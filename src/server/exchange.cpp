@@ -7,6 +7,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "auth.hpp"
 #include "url.hpp"
 
 namespace interlingua::server {
@@ -28,6 +29,11 @@ exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_
   if (q != std::string_view::npos) {
     query_ = std::string(target.substr(q + 1));
   }
+}
+
+void exchange::set_gateway_key(std::string key) {
+  owner_ = owner_of(key);
+  gateway_key_ = std::move(key);
 }
 
 std::optional<std::string> exchange::query(std::string_view name) const {

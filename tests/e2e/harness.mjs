@@ -18,6 +18,32 @@ function waitFor(predicate, what, timeoutMs = 30000) {
   });
 }
 
+function control(stack, method, path, body) {
+  return new Promise((resolve, reject) => {
+    import('node:https').then(({ request }) => {
+      const req = request(`${stack.fakeUrl}${path}`, { method, ca: readFileSync(stack.caFile) }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => resolve(text ? JSON.parse(text) : null));
+      });
+      req.on('error', reject);
+      if (body !== undefined) req.write(JSON.stringify(body));
+      req.end();
+    }, reject);
+  });
+}
+
+// Starts the gateway on `dir` (its config and database live there) and resolves once it listens.
+async function startGateway(dir) {
+  const gateway = spawn(process.env.INTERLINGUA_BIN, ['--config', join(dir, 'gateway.yaml')],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  gateway.stderr.on('data', (chunk) => { log += chunk; });
+  const port = await waitFor(() => (log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/) || [])[1],
+    'the gateway to listen');
+  return { gateway, port };
+}
+
 export async function startStack({ gatewayKeys = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'interlingua-e2e-'));
   const portFile = join(dir, 'fake.port');
@@ -38,28 +64,24 @@ providers:
 models:
   - {match: "*", provider: fake}
 logging: {level: info, access_log: false}
+store: {path: ${join(dir, 'interlingua.db')}}
 `;
   writeFileSync(join(dir, 'gateway.yaml'), config);
-  const gateway = spawn(process.env.INTERLINGUA_BIN, ['--config', join(dir, 'gateway.yaml')],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  gateway.stderr.on('data', (chunk) => { log += chunk; });
-  const port = await waitFor(() => (log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/) || [])[1],
-    'the gateway to listen');
+  let { gateway, port } = await startGateway(dir);
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    get baseUrl() { return `http://127.0.0.1:${port}`; },
     fakeUrl: `https://localhost:${fakePort}`,
     caFile: join(dir, 'tls', 'ca.pem'),
-    async recorded() {
-      // The fake's control endpoint lists what the gateway sent upstream.
-      const { request } = await import('node:https');
-      return new Promise((resolve, reject) => {
-        request(`${this.fakeUrl}/_control/requests`, { ca: readFileSync(this.caFile) }, (res) => {
-          let body = '';
-          res.on('data', (c) => { body += c; });
-          res.on('end', () => resolve(JSON.parse(body)));
-        }).on('error', reject).end();
-      });
+    // What the gateway sent upstream, oldest first (the fake's control endpoint).
+    recorded() { return control(this, 'GET', '/_control/requests'); },
+    // Queues the fake's answer to the next upstream request.
+    script(s) { return control(this, 'POST', '/_control/script', s); },
+    // kill -9 and start again on the same database: nothing acknowledged may be lost.
+    async crashAndRestart() {
+      const exited = new Promise((resolve) => gateway.on('exit', resolve));
+      gateway.kill('SIGKILL');
+      await exited;
+      ({ gateway, port } = await startGateway(dir));
     },
     async stop() {
       const exited = new Promise((resolve) => gateway.on('exit', (code) => resolve(code)));

@@ -48,6 +48,7 @@ class gateway_harness {
     fake::write_tls_material(ca, dir_);
     opts.env["IL_TEST_UPSTREAM"] = "https://localhost:" + std::to_string(upstream_->port()) + "/v1";
     opts.env["IL_TEST_CA"] = (dir_ / "ca.pem").string();
+    opts.env["IL_TEST_STORE"] = (dir_ / "interlingua.db").string();
     for (const auto& [k, v] : opts.env) {
       ::setenv(k.c_str(), v.c_str(), 1);
     }
@@ -87,6 +88,9 @@ class gateway_harness {
   }
   reply get(const std::string& path, const fake::testing::header_list& headers = {}) {
     return fake::testing::fetch(client(), "GET", path, {}, headers);
+  }
+  reply del(const std::string& path, const fake::testing::header_list& headers = {}) {
+    return fake::testing::fetch(client(), "DELETE", path, {}, headers);
   }
 
  private:

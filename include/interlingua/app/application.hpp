@@ -10,7 +10,10 @@
 
 #include <interlingua/config/config.hpp>
 #include <interlingua/server/server.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <interlingua/service/gateway.hpp>
+#include <interlingua/store/async.hpp>
 
 namespace interlingua::app {
 
@@ -30,7 +33,9 @@ class application {
  private:
   config::settings settings_;
   std::vector<service::provider_shared> providers_;
-  std::unique_ptr<server::http_server> server_;
+  std::unique_ptr<boost::asio::thread_pool> store_pool_;
+  std::unique_ptr<store::async_interactions> interactions_;
+  std::unique_ptr<server::http_server> server_;  // last: stops before what its handlers use
 };
 
 // Sets up spdlog: module loggers on stderr, the access logger on stdout.

@@ -75,6 +75,11 @@ struct logging_config {
   bool access_log = true;      // one JSON line per request on stdout
 };
 
+struct store_config {
+  std::string path = "interlingua.db";  // SQLite file (WAL); ":memory:" keeps nothing
+  unsigned threads = 2;                 // store thread pool: blocking database calls run here
+};
+
 struct settings {
   listen_config listen;
   unsigned workers = 0;  // 0 = auto (hardware threads)
@@ -84,6 +89,7 @@ struct settings {
   std::vector<provider_config> providers;
   std::vector<model_route> models;
   logging_config logging;
+  store_config store;
 
   const provider_config* find_provider(std::string_view name) const;
 };

@@ -35,4 +35,8 @@ class accumulator {
   std::vector<int> slot_of_index_;  // event index -> position in reply_.parts (-1 = none)
 };
 
+// The events that produce `p` as the part at `index`: the inverse of the accumulator, used to
+// replay stored answers through the same renderers as live streams.
+event_list events_of(const part& p, int index);
+
 }  // namespace interlingua::core

@@ -11,6 +11,7 @@
 #include <interlingua/core/model.hpp>
 #include <interlingua/core/reply.hpp>
 #include <interlingua/core/result.hpp>
+#include <interlingua/store/interactions.hpp>
 
 namespace interlingua::dialects::interactions {
 
@@ -19,6 +20,7 @@ struct create_request {
   bool store = true;
   bool background = false;
   std::string previous_interaction_id;
+  std::string config;  // JSON echo of the request's config (system_instruction, tools, ...)
 };
 
 // POST /interactions body -> request. Errors name the offending field in `param`.
@@ -55,6 +57,7 @@ class stream_renderer {
   // An upstream stream_error becomes the in-band error event (and ends the stream).
   void on(const core::stream_event& e, std::string& out);
   void complete(std::string& out);               // interaction.completed + done
+  void complete_as(const std::string& status, std::string& out);  // with a given final status
   void fail(const core::error& e, std::string& out);  // in-band error event + done
   const core::reply& folded() const { return acc_.current(); }
   bool ended() const { return ended_; }  // completed or failed: nothing more may be written
@@ -72,5 +75,23 @@ class stream_renderer {
   int next_step_ = 0;
   bool ended_ = false;
 };
+
+// ---- stored interactions (stored.cpp) --------------------------------------------------------
+
+// The record kept for an interaction: its input as steps, the reply's steps, usage, status.
+store::interaction_record make_record(const interaction_meta& meta, const create_request& req,
+                                      const std::vector<core::turn>& input,
+                                      const core::reply& reply, std::string owner);
+
+// GET: the stored Interaction. Spec §5.1 calls GET the interaction's whole timeline; the input
+// steps lead the output steps only with include_input, as the project's issue asks.
+std::string render_stored(const store::interaction_record& r, bool include_input);
+
+// GET ?stream=true: the stored interaction replayed as the events a live stream would give.
+std::string render_replay(const store::interaction_record& r);
+
+// The conversation one stored interaction contributes to a later one: its input, then its
+// output, as turns.
+core::result<std::vector<core::turn>> turns_of(const store::interaction_record& r);
 
 }  // namespace interlingua::dialects::interactions

@@ -49,6 +49,9 @@ class exchange {
   const std::vector<std::string>& params() const { return params_; }
   const std::string& request_id() const { return request_id_; }
   const std::string& gateway_key() const { return gateway_key_; }
+  // Who owns what this request stores: a hash of the gateway key ("" without one), so stored
+  // objects never hold the key itself.
+  const std::string& owner() const { return owner_; }
   access_record& record() { return record_; }
   const access_record& record() const { return record_; }
 
@@ -71,7 +74,7 @@ class exchange {
 
   // Set by the server before the handler runs.
   void set_params(std::vector<std::string> params) { params_ = std::move(params); }
-  void set_gateway_key(std::string key) { gateway_key_ = std::move(key); }
+  void set_gateway_key(std::string key);
 
  private:
   beast::tcp_stream& stream_;
@@ -81,6 +84,7 @@ class exchange {
   std::vector<std::string> params_;
   std::string request_id_;
   std::string gateway_key_;
+  std::string owner_;
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
   bool broken_ = false;

@@ -190,6 +190,15 @@ core::result<create_request> parse_create(std::string_view text) {
   } else {
     out.chat.tools = std::move(*tools);
   }
+  // Kept with the stored interaction (not inherited by later turns, spec §4.1).
+  json config = json::object();
+  for (const char* key : {"system_instruction", "tools", "generation_config", "response_format",
+                          "response_mime_type", "service_tier"}) {
+    if (const json* v = member(body, key); v && !v->is_null()) {
+      config[key] = *v;
+    }
+  }
+  out.config = dump(config);
   return out;
 }
 

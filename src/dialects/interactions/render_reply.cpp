@@ -29,9 +29,11 @@ json call_step(const core::tool_call_part& c) {
   return json{{"type", "function_call"}, {"id", c.id}, {"name", c.name}, {"arguments", arguments}};
 }
 
-json steps_of(const core::reply& reply) {
+}  // namespace
+
+json steps_of_parts(const std::vector<core::part>& parts) {
   json steps = json::array();
-  for (const auto& p : reply.parts) {
+  for (const auto& p : parts) {
     if (const auto* t = std::get_if<core::text_part>(&p)) {
       // Adjacent text parts form one model_output step.
       if (!steps.empty() && steps.back()["type"] == "model_output") {
@@ -48,8 +50,6 @@ json steps_of(const core::reply& reply) {
   }
   return steps;
 }
-
-}  // namespace
 
 std::string status_of(const core::reply& reply) {
   if (reply.failure) {
@@ -95,7 +95,7 @@ json interaction_json(const interaction_meta& meta) {
 
 std::string render_reply(const interaction_meta& meta, const core::reply& reply) {
   json j = interaction_json(meta);
-  j["steps"] = steps_of(reply);
+  j["steps"] = steps_of_parts(reply.parts);
   j["usage"] = usage_json(reply.tokens);
   if (reply.failure) {
     j["error"] = {{"code", core::to_string(reply.failure->kind)}, {"message", reply.failure->message}};

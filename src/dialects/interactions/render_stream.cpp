@@ -126,12 +126,14 @@ void stream_renderer::on(const core::stream_event& e, std::string& out) {
       e);
 }
 
-void stream_renderer::complete(std::string& out) {
+void stream_renderer::complete(std::string& out) { complete_as(status_of(acc_.current()), out); }
+
+void stream_renderer::complete_as(const std::string& status, std::string& out) {
   if (ended_) {
     return;
   }
   ended_ = true;
-  meta_.status = status_of(acc_.current());
+  meta_.status = status;
   meta_.updated = std::chrono::system_clock::now();
   json interaction = interaction_json(meta_);
   interaction["usage"] = usage_json(acc_.current().tokens);

@@ -41,8 +41,11 @@ class stream_sink final : public service::event_sink {
     co_return written;
   }
 
-  // Completes the stream (or starts and completes it when the upstream sent nothing).
-  asio::awaitable<void> finish() {
+  const core::reply& folded() const { return renderer_.folded(); }
+
+  // Completes the stream (or starts and completes it when the upstream sent nothing); with
+  // `failure`, ends it with that in-band error instead.
+  asio::awaitable<void> finish(const core::error* failure) {
     if (!begun_) {
       // No co_await inside && : g++ 12 miscompiles temporaries in short-circuit co_await.
       core::event_list none;
@@ -52,7 +55,11 @@ class stream_sink final : public service::event_sink {
       }
     }
     buf_.clear();
-    renderer_.complete(buf_);
+    if (failure != nullptr) {
+      renderer_.fail(*failure, buf_);
+    } else {
+      renderer_.complete(buf_);
+    }
     bool written = co_await ex_.write(buf_);
     if (written) {
       co_await ex_.end_stream();
@@ -80,13 +87,69 @@ class unary_sink final : public service::event_sink {
   core::accumulator acc_;
 };
 
+// previous_interaction_id: the chain's turns, oldest first. The first link must exist (404
+// otherwise); a deleted link further back ends the history there.
+asio::awaitable<core::result<std::vector<core::turn>>> load_history(store::async_interactions& st,
+                                                                    std::string id,
+                                                                    std::string owner) {
+  constexpr std::size_t max_chain = 1000;  // also stops a cycle
+  std::vector<store::interaction_record> chain;
+  while (!id.empty() && chain.size() < max_chain) {
+    auto got = co_await st.get(id, owner);
+    if (!got) {
+      co_return got.error();
+    }
+    if (!got->has_value()) {
+      if (chain.empty()) {
+        co_return core::make_error(core::error_kind::not_found,
+                                   "previous_interaction_id: interaction \"" + id + "\" not found",
+                                   "previous_interaction_id");
+      }
+      break;
+    }
+    id = (*got)->previous_id;
+    chain.push_back(std::move(**got));
+  }
+  std::vector<core::turn> turns;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    auto part = turns_of(*it);
+    if (!part) {
+      co_return part.error();
+    }
+    for (auto& t : *part) {
+      turns.push_back(std::move(t));
+    }
+  }
+  co_return turns;
+}
+
 void note(exchange& ex, const service::call_outcome& out) {
   ex.record().upstream = out.provider;
   ex.record().input_tokens = out.usage.input;
   ex.record().output_tokens = out.usage.output + out.usage.reasoning;
 }
 
-asio::awaitable<void> create(exchange& ex, service::gateway& g) {
+// Persists the finished interaction when the request asked for storage (store: true).
+struct stored_call {
+  store::async_interactions& st;
+  const create_request& req;
+  const std::vector<core::turn>& input;
+  std::string owner;
+
+  // Sets meta's final status and time; writes the record unless store is false.
+  asio::awaitable<core::result<void>> save(interaction_meta& meta, const core::reply& reply,
+                                           bool client_gone) {
+    meta.status = client_gone ? "incomplete" : status_of(reply);
+    meta.updated = std::chrono::system_clock::now();
+    core::result<void> saved;
+    if (req.store) {
+      saved = co_await st.put(make_record(meta, req, input, reply, owner));
+    }
+    co_return saved;
+  }
+};
+
+asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_interactions& st) {
   auto parsed = parse_create(ex.req().body());
   if (!parsed) {
     co_await send_error(ex, parsed.error());
@@ -100,58 +163,123 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g) {
                                              "background"));
     co_return;
   }
+  std::vector<core::turn> input = req.chat.turns;  // what this interaction stores as its input
   if (!req.previous_interaction_id.empty()) {
-    co_await send_error(ex, core::make_error(core::error_kind::not_found,
-                                             "previous_interaction_id: interaction \"" +
-                                                 req.previous_interaction_id + "\" not found",
-                                             "previous_interaction_id"));
-    co_return;
+    auto history = co_await load_history(st, req.previous_interaction_id, ex.owner());
+    if (!history) {
+      co_await send_error(ex, history.error());
+      co_return;
+    }
+    for (auto& t : req.chat.turns) {
+      history->push_back(std::move(t));
+    }
+    req.chat.turns = std::move(*history);
   }
   auto now = std::chrono::system_clock::now();
   interaction_meta meta{req.store ? core::random_id("v1_", 32) : std::string{}, req.chat.model,
-                        "in_progress", now, now, {}};
+                        "in_progress", now, now, req.previous_interaction_id};
+  stored_call call{st, req, input, ex.owner()};
   if (req.chat.stream) {
     stream_sink sink(ex, meta, req.chat.params.reasoning_summaries);
-    auto out = co_await g.run(std::move(req.chat), sink);
+    auto out = co_await g.run(req.chat, sink);
     note(ex, out);
     if (out.error && !sink.begun()) {
       co_await send_error(ex, *out.error);
-    } else if (!out.client_gone) {
-      co_await sink.finish();
+      co_return;
+    }
+    // Stored before interaction.completed goes out: a completed stream is a durable one.
+    auto saved = co_await call.save(meta, sink.folded(), out.client_gone);
+    if (!out.client_gone) {
+      std::optional<core::error> failure;
+      if (!saved) {
+        failure = saved.error();
+      }
+      const core::error* reason = failure ? &*failure : nullptr;
+      co_await sink.finish(reason);
     }
     co_return;
   }
   unary_sink sink;
-  auto out = co_await g.run(std::move(req.chat), sink);
+  auto out = co_await g.run(req.chat, sink);
   note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
     co_return;
   }
   core::reply reply = sink.take();
-  meta.status = status_of(reply);
-  meta.updated = std::chrono::system_clock::now();
+  auto saved = co_await call.save(meta, reply, false);
+  if (!saved) {
+    co_await send_error(ex, saved.error());
+    co_return;
+  }
   co_await ex.respond_json(200, render_reply(meta, reply));
 }
 
-// Stored interactions arrive with the store; until then every id is unknown.
-asio::awaitable<void> unknown_interaction(exchange& ex) {
-  const std::string& id = ex.params().empty() ? std::string{} : ex.params().front();
-  co_await send_error(ex, core::make_error(core::error_kind::not_found,
-                                           "interaction \"" + id + "\" not found", "id"));
+const std::string& id_of(const exchange& ex) { return ex.params().front(); }
+
+core::error unknown(const std::string& id) {
+  return core::make_error(core::error_kind::not_found, "interaction \"" + id + "\" not found", "id");
+}
+
+// GET: the stored interaction, or its replay as a stream with ?stream=true.
+asio::awaitable<void> get(exchange& ex, store::async_interactions& st) {
+  auto got = co_await st.get(id_of(ex), ex.owner());
+  if (!got || !got->has_value()) {
+    core::error e = got ? unknown(id_of(ex)) : got.error();  // not inside co_await: g++ 12
+    co_await send_error(ex, e);
+    co_return;
+  }
+  ex.record().model = (*got)->model;
+  if (ex.query("stream").value_or("") == "true") {
+    std::string events = render_replay(**got);
+    bool open = co_await ex.begin_stream(200, "text/event-stream");
+    if (!open) {
+      co_return;
+    }
+    bool written = co_await ex.write(events);
+    if (written) {
+      co_await ex.end_stream();
+    }
+    co_return;
+  }
+  bool include_input = ex.query("include_input").value_or("") == "true";
+  co_await ex.respond_json(200, render_stored(**got, include_input));
+}
+
+asio::awaitable<void> remove(exchange& ex, store::async_interactions& st) {
+  auto removed = co_await st.remove(id_of(ex), ex.owner());
+  if (!removed || !*removed) {
+    core::error e = removed ? unknown(id_of(ex)) : removed.error();
+    co_await send_error(ex, e);
+    co_return;
+  }
+  co_await ex.respond_json(200, "{}");
+}
+
+// Only background runs can be cancelled; they arrive with background support.
+asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st) {
+  auto got = co_await st.get(id_of(ex), ex.owner());
+  if (!got || !got->has_value()) {
+    core::error e = got ? unknown(id_of(ex)) : got.error();  // not inside co_await: g++ 12
+    co_await send_error(ex, e);
+    co_return;
+  }
+  co_await send_error(ex, core::make_error(core::error_kind::invalid_request,
+                                           "interaction \"" + id_of(ex) + "\" is not running (status " +
+                                               (*got)->status + "); only background runs can be cancelled",
+                                           "id"));
 }
 
 }  // namespace
 
-void add_routes(server::router& r, service::gateway& g) {
+void add_routes(server::router& r, service::gateway& g, store::async_interactions& st) {
   namespace http = boost::beast::http;
   for (std::string prefix : {"/v3/compat/v1beta", "/v3/compat/v1", "/v1beta", "/v1"}) {
     std::string base = prefix + "/interactions";
-    r.add(http::verb::post, base, [&g](exchange& ex) { return create(ex, g); });
-    r.add(http::verb::get, base + "/{id}", [](exchange& ex) { return unknown_interaction(ex); });
-    r.add(http::verb::delete_, base + "/{id}", [](exchange& ex) { return unknown_interaction(ex); });
-    r.add(http::verb::post, base + "/{id}/cancel",
-          [](exchange& ex) { return unknown_interaction(ex); });
+    r.add(http::verb::post, base, [&g, &st](exchange& ex) { return create(ex, g, st); });
+    r.add(http::verb::get, base + "/{id}", [&st](exchange& ex) { return get(ex, st); });
+    r.add(http::verb::delete_, base + "/{id}", [&st](exchange& ex) { return remove(ex, st); });
+    r.add(http::verb::post, base + "/{id}/cancel", [&st](exchange& ex) { return cancel(ex, st); });
   }
 }
 

@@ -1,0 +1,49 @@
+#pragma once
+
+// Stored interactions. The store keeps the dialect's JSON (steps, usage, request echo) as text
+// beside the fields it queries; it never interprets the JSON.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <interlingua/core/result.hpp>
+
+namespace interlingua::store {
+
+struct interaction_record {
+  std::string id;
+  std::string owner;         // hash of the gateway key that created it ("" on an open gateway)
+  std::string model;
+  std::string status;
+  std::string previous_id;   // previous_interaction_id, "" when none
+  std::string input_steps;   // JSON array: this interaction's input, as steps
+  std::string output_steps;  // JSON array: the steps the model produced
+  std::string usage;         // JSON object
+  std::string request;       // JSON object: request config (system_instruction, tools, ...)
+  std::int64_t created = 0;  // unix seconds
+  std::int64_t updated = 0;
+};
+
+// Blocking interface: implementations are called from the store thread pool only.
+class interaction_store {
+ public:
+  virtual ~interaction_store() = default;
+  // Inserts or replaces. Returns once the write is durable.
+  virtual core::result<void> put(const interaction_record& r) = 0;
+  // nullopt when there is no such id for this owner (another owner's record is invisible).
+  virtual core::result<std::optional<interaction_record>> get(std::string_view id,
+                                                              std::string_view owner) = 0;
+  // false when there was nothing to delete for this owner.
+  virtual core::result<bool> remove(std::string_view id, std::string_view owner) = 0;
+  // Readiness: the store can serve (e.g. the database file is open and writable).
+  virtual bool healthy() = 0;
+};
+
+// SQLite (WAL, synchronous=FULL) at `path`; ":memory:" for a private in-memory database.
+// Returns nullptr and sets `error` when the database cannot be opened or migrated.
+std::shared_ptr<interaction_store> open_sqlite(const std::string& path, std::string& error);
+
+}  // namespace interlingua::store

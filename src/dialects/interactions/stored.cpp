@@ -1,0 +1,162 @@
+#include <interlingua/dialects/interactions.hpp>
+
+#include <interlingua/core/ids.hpp>
+#include <interlingua/core/json_util.hpp>
+
+#include "parse_input.hpp"
+#include "render_common.hpp"
+
+namespace interlingua::dialects::interactions {
+
+namespace {
+
+using nlohmann::json;
+using namespace core::json_util;
+
+json content_of(const core::part& p) {
+  if (const auto* t = std::get_if<core::text_part>(&p)) {
+    return json{{"type", "text"}, {"text", t->text}};
+  }
+  const auto& m = std::get<core::media_part>(p);
+  json c{{"type", m.kind}};
+  if (!m.mime_type.empty()) {
+    c["mime_type"] = m.mime_type;
+  }
+  c[m.uri.empty() ? "data" : "uri"] = m.uri.empty() ? m.data : m.uri;
+  return c;
+}
+
+// A user turn as steps: one user_input with its content, and function_result steps.
+void add_user_steps(const core::turn& t, json& steps) {
+  json content = json::array();
+  for (const auto& p : t.parts) {
+    if (const auto* r = std::get_if<core::tool_result_part>(&p)) {
+      json step{{"type", "function_result"}, {"call_id", r->call_id}, {"result", r->content}};
+      if (!r->name.empty()) {
+        step["name"] = r->name;
+      }
+      if (r->is_error) {
+        step["is_error"] = true;
+      }
+      steps.push_back(std::move(step));
+    } else if (std::holds_alternative<core::text_part>(p) ||
+               std::holds_alternative<core::media_part>(p)) {
+      content.push_back(content_of(p));
+    }
+  }
+  if (!content.empty()) {
+    steps.push_back(json{{"type", "user_input"}, {"content", std::move(content)}});
+  }
+}
+
+json steps_of_turns(const std::vector<core::turn>& turns) {
+  json steps = json::array();
+  for (const auto& t : turns) {
+    if (t.who == core::role::assistant) {
+      for (auto& s : steps_of_parts(t.parts)) {
+        steps.push_back(std::move(s));
+      }
+    } else {
+      add_user_steps(t, steps);
+    }
+  }
+  return steps;
+}
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+json parsed_or(const std::string& text, json fallback) {
+  auto j = parse(text);
+  return j ? std::move(*j) : std::move(fallback);
+}
+
+json stored_interaction(const store::interaction_record& r) {
+  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
+  interaction_meta meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
+  return interaction_json(meta);
+}
+
+core::usage usage_of(const json& u) {
+  core::usage out;
+  out.input = integer_or(u, "total_input_tokens");
+  out.output = integer_or(u, "total_output_tokens");
+  out.reasoning = integer_or(u, "total_thought_tokens");
+  out.cached = integer_or(u, "total_cached_tokens");
+  out.tool_use = integer_or(u, "total_tool_use_tokens");
+  return out;
+}
+
+}  // namespace
+
+store::interaction_record make_record(const interaction_meta& meta, const create_request& req,
+                                      const std::vector<core::turn>& input,
+                                      const core::reply& reply, std::string owner) {
+  return store::interaction_record{meta.id,
+                                   std::move(owner),
+                                   meta.model,
+                                   meta.status,
+                                   meta.previous_interaction_id,
+                                   dump_wire(steps_of_turns(input)),
+                                   dump_wire(steps_of_parts(reply.parts)),
+                                   dump_wire(usage_json(reply.tokens)),
+                                   req.config.empty() ? std::string("{}") : req.config,
+                                   unix_seconds(meta.created),
+                                   unix_seconds(meta.updated)};
+}
+
+std::string render_stored(const store::interaction_record& r, bool include_input) {
+  json j = stored_interaction(r);
+  // GET echoes the request's config fields (spec §5.1).
+  json config = parsed_or(r.request, json::object());
+  for (auto& [key, value] : config.items()) {
+    j[key] = value;
+  }
+  json steps = include_input ? parsed_or(r.input_steps, json::array()) : json::array();
+  for (auto& s : parsed_or(r.output_steps, json::array())) {
+    steps.push_back(std::move(s));
+  }
+  j["steps"] = std::move(steps);
+  j["usage"] = parsed_or(r.usage, json::object());
+  return dump_wire(j);
+}
+
+core::result<std::vector<core::turn>> turns_of(const store::interaction_record& r) {
+  json steps = parsed_or(r.input_steps, json::array());
+  for (auto& s : parsed_or(r.output_steps, json::array())) {
+    steps.push_back(std::move(s));
+  }
+  if (steps.empty()) {
+    return std::vector<core::turn>{};
+  }
+  return parse_input(steps);
+}
+
+std::string render_replay(const store::interaction_record& r) {
+  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
+  interaction_meta meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
+  stream_renderer renderer(meta, /*thought_summaries=*/true);
+  std::string out;
+  renderer.begin(out);
+  // The stored steps become the events a live stream would have produced, so the replay is
+  // rendered by the same code as the original stream.
+  json steps = parsed_or(r.output_steps, json::array());
+  auto turns = steps.empty() ? core::result<std::vector<core::turn>>(std::vector<core::turn>{})
+                             : parse_input(steps);
+  int index = 0;
+  if (turns) {
+    for (const auto& t : *turns) {
+      for (const auto& p : t.parts) {
+        for (const auto& e : core::events_of(p, index++)) {
+          renderer.on(e, out);
+        }
+      }
+    }
+  }
+  renderer.on(core::usage_update{usage_of(parsed_or(r.usage, json::object()))}, out);
+  renderer.complete_as(r.status, out);
+  return out;
+}
+
+}  // namespace interlingua::dialects::interactions

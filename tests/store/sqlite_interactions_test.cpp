@@ -1,0 +1,130 @@
+// The SQLite interaction store, against a real database file.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <interlingua/store/async.hpp>
+#include <interlingua/store/interactions.hpp>
+
+namespace interlingua {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct temp_db {
+  temp_db() {
+    dir = fs::temp_directory_path() / ("il-store-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~temp_db() { fs::remove_all(dir); }
+  std::string path() const { return (dir / "interlingua.db").string(); }
+  fs::path dir;
+};
+
+store::interaction_record sample(std::string id, std::string owner) {
+  return store::interaction_record{std::move(id), std::move(owner), "gpt-test", "completed", "",
+                                   R"([{"type":"user_input","content":[{"type":"text","text":"hi"}]}])",
+                                   R"([{"type":"model_output","content":[{"type":"text","text":"hello"}]}])",
+                                   R"({"total_tokens":3})", "{}", 1778871115, 1778871116};
+}
+
+std::shared_ptr<store::interaction_store> open(const std::string& path) {
+  std::string error;
+  auto s = store::open_sqlite(path, error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+// What was put comes back field for field.
+TEST(SqliteInteractions, PutThenGet) {
+  temp_db db;
+  auto s = open(db.path());
+  ASSERT_TRUE(s->put(sample("v1_a", "owner1")));
+  auto got = s->get("v1_a", "owner1");
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(got->has_value());
+  const auto& r = **got;
+  EXPECT_EQ(r.model, "gpt-test");
+  EXPECT_EQ(r.output_steps, sample("", "").output_steps);
+  EXPECT_EQ(r.created, 1778871115);
+  EXPECT_EQ(r.updated, 1778871116);
+}
+
+// Another gateway key's interaction is invisible: neither readable nor deletable.
+TEST(SqliteInteractions, OwnersAreIsolated) {
+  temp_db db;
+  auto s = open(db.path());
+  ASSERT_TRUE(s->put(sample("v1_a", "owner1")));
+  EXPECT_FALSE(s->get("v1_a", "owner2")->has_value());
+  EXPECT_FALSE(*s->remove("v1_a", "owner2"));
+  EXPECT_TRUE(s->get("v1_a", "owner1")->has_value());
+}
+
+// Delete removes; a second delete finds nothing.
+TEST(SqliteInteractions, RemoveOnce) {
+  temp_db db;
+  auto s = open(db.path());
+  ASSERT_TRUE(s->put(sample("v1_a", "o")));
+  EXPECT_TRUE(*s->remove("v1_a", "o"));
+  EXPECT_FALSE(*s->remove("v1_a", "o"));
+  EXPECT_FALSE(s->get("v1_a", "o")->has_value());
+}
+
+// Put with an existing id replaces (status updates of a running interaction).
+TEST(SqliteInteractions, PutReplaces) {
+  temp_db db;
+  auto s = open(db.path());
+  auto r = sample("v1_a", "o");
+  r.status = "in_progress";
+  ASSERT_TRUE(s->put(r));
+  r.status = "completed";
+  ASSERT_TRUE(s->put(r));
+  EXPECT_EQ((*s->get("v1_a", "o"))->status, "completed");
+}
+
+// An acknowledged write survives closing and reopening the database (a restart).
+TEST(SqliteInteractions, SurvivesReopen) {
+  temp_db db;
+  {
+    auto s = open(db.path());
+    ASSERT_TRUE(s->put(sample("v1_a", "o")));
+  }
+  auto s = open(db.path());
+  EXPECT_TRUE(s->get("v1_a", "o")->has_value());
+}
+
+// A path that cannot be a database is a clear start-up error, not a crash.
+TEST(SqliteInteractions, UnopenablePathIsAnError) {
+  std::string error;
+  auto s = store::open_sqlite("/nonexistent-dir/for/sure/x.db", error);
+  EXPECT_FALSE(s);
+  EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+}
+
+boost::asio::awaitable<bool> round_trip(store::async_interactions& a) {
+  auto put = co_await a.put(sample("v1_async", "o"));
+  auto got = co_await a.get("v1_async", "o");
+  co_return put && got && got->has_value();
+}
+
+// Workers reach the store through the pool and get results back on their own executor.
+TEST(SqliteInteractions, AsyncFacade) {
+  temp_db db;
+  boost::asio::thread_pool pool(2);
+  store::async_interactions a(open(db.path()), pool);
+  boost::asio::io_context io;
+  auto fut = boost::asio::co_spawn(io, round_trip(a), boost::asio::use_future);
+  io.run();
+  EXPECT_TRUE(fut.get());
+  pool.join();
+}
+
+}  // namespace
+}  // namespace interlingua
