@@ -129,7 +129,8 @@ void note(exchange& ex, const service::call_outcome& out) {
   ex.record().output_tokens = out.usage.output + out.usage.reasoning;
 }
 
-// Persists the finished interaction when the request asked for storage (store: true).
+// Persists the finished interaction when the request asked for storage (store: true). Reads
+// only `store` and `config` of the request: its chat has been moved into the upstream call.
 struct stored_call {
   store::async_interactions& st;
   const create_request& req;
@@ -163,7 +164,11 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
                                              "background"));
     co_return;
   }
-  std::vector<core::turn> input = req.chat.turns;  // what this interaction stores as its input
+  // What this interaction stores as its input (copied only when it will be stored).
+  std::vector<core::turn> input;
+  if (req.store) {
+    input = req.chat.turns;
+  }
   if (!req.previous_interaction_id.empty()) {
     auto history = co_await load_history(st, req.previous_interaction_id, ex.owner());
     if (!history) {
@@ -181,7 +186,7 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
   stored_call call{st, req, input, ex.owner()};
   if (req.chat.stream) {
     stream_sink sink(ex, meta, req.chat.params.reasoning_summaries);
-    auto out = co_await g.run(req.chat, sink);
+    auto out = co_await g.run(std::move(req.chat), sink);
     note(ex, out);
     if (out.error && !sink.begun()) {
       co_await send_error(ex, *out.error);
@@ -200,7 +205,7 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     co_return;
   }
   unary_sink sink;
-  auto out = co_await g.run(req.chat, sink);
+  auto out = co_await g.run(std::move(req.chat), sink);
   note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
