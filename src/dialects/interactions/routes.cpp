@@ -227,16 +227,27 @@ core::error unknown(const std::string& id) {
 }
 
 // GET: the stored interaction, or its replay as a stream with ?stream=true.
-asio::awaitable<void> get(exchange& ex, store::async_interactions& st) {
+// The caller's stored interaction named in the path; when there is none (or the store failed)
+// the error answer has been sent and the result is empty.
+asio::awaitable<std::optional<store::interaction_record>> find_stored(exchange& ex,
+                                                                      store::async_interactions& st) {
   auto got = co_await st.get(id_of(ex), ex.owner());
-  if (!got || !got->has_value()) {
-    core::error e = got ? unknown(id_of(ex)) : got.error();  // not inside co_await: g++ 12
-    co_await send_error(ex, e);
+  if (got && got->has_value()) {
+    co_return std::move(*got);
+  }
+  core::error e = got ? unknown(id_of(ex)) : got.error();  // not inside co_await: g++ 12
+  co_await send_error(ex, e);
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> get(exchange& ex, store::async_interactions& st) {
+  auto got = co_await find_stored(ex, st);
+  if (!got) {
     co_return;
   }
-  ex.record().model = (*got)->model;
+  ex.record().model = got->model;
   if (ex.query("stream").value_or("") == "true") {
-    std::string events = render_replay(**got);
+    std::string events = render_replay(*got);
     bool open = co_await ex.begin_stream(200, "text/event-stream");
     if (!open) {
       co_return;
@@ -248,7 +259,7 @@ asio::awaitable<void> get(exchange& ex, store::async_interactions& st) {
     co_return;
   }
   bool include_input = ex.query("include_input").value_or("") == "true";
-  co_await ex.respond_json(200, render_stored(**got, include_input));
+  co_await ex.respond_json(200, render_stored(*got, include_input));
 }
 
 asio::awaitable<void> remove(exchange& ex, store::async_interactions& st) {
@@ -263,16 +274,15 @@ asio::awaitable<void> remove(exchange& ex, store::async_interactions& st) {
 
 // Only background runs can be cancelled; they arrive with background support.
 asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st) {
-  auto got = co_await st.get(id_of(ex), ex.owner());
-  if (!got || !got->has_value()) {
-    core::error e = got ? unknown(id_of(ex)) : got.error();  // not inside co_await: g++ 12
-    co_await send_error(ex, e);
+  auto got = co_await find_stored(ex, st);
+  if (!got) {
     co_return;
   }
-  co_await send_error(ex, core::make_error(core::error_kind::invalid_request,
-                                           "interaction \"" + id_of(ex) + "\" is not running (status " +
-                                               (*got)->status + "); only background runs can be cancelled",
-                                           "id"));
+  core::error e = core::make_error(core::error_kind::invalid_request,
+                                   "interaction \"" + id_of(ex) + "\" is not running (status " +
+                                       got->status + "); only background runs can be cancelled",
+                                   "id");
+  co_await send_error(ex, e);
 }
 
 }  // namespace
