@@ -223,6 +223,15 @@ table<store_config> store_fields = {
     {"threads", [](reader& r, const entry& e, store_config& o) {
        o.threads = static_cast<unsigned>(r.integer(e, 1, 64));
      }},
+    {"retention_hours", [](reader& r, const entry& e, store_config& o) {
+       o.retention_hours = r.integer(e, 0, 24 * 365 * 100);
+     }},
+    {"max_mb", [](reader& r, const entry& e, store_config& o) {
+       o.max_mb = r.integer(e, 0, 1024 * 1024 * 1024);
+     }},
+    {"sweep_interval_ms", [](reader& r, const entry& e, store_config& o) {
+       o.sweep_interval = r.duration(e);
+     }},
 };
 
 table<settings> root_fields = {

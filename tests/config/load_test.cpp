@@ -101,6 +101,11 @@ TEST(config_load, full_file_sets_every_field) {
   EXPECT_EQ(s.auth.keys, (std::vector<std::string>{"gw-key-1", "gw-key-2"}));
   EXPECT_EQ(s.logging.level, "debug");
   EXPECT_FALSE(s.logging.access_log);
+  EXPECT_EQ(s.store.path, "/var/lib/interlingua/test.db");
+  EXPECT_EQ(s.store.threads, 3u);
+  EXPECT_EQ(s.store.retention_hours, 48u);
+  EXPECT_EQ(s.store.max_mb, 512u);
+  EXPECT_EQ(s.store.sweep_interval, 30000ms);
 }
 
 // Providers keep file order (the first one is the default route's target) and all their fields.

@@ -11,22 +11,12 @@
 #include <interlingua/store/async.hpp>
 #include <interlingua/store/interactions.hpp>
 
+#include "temp_db.hpp"
+
 namespace interlingua {
 namespace {
 
-namespace fs = std::filesystem;
-
-struct temp_db {
-  temp_db() {
-    dir = fs::temp_directory_path() / ("il-store-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~temp_db() { fs::remove_all(dir); }
-  std::string path() const { return (dir / "interlingua.db").string(); }
-  fs::path dir;
-};
+using testing::temp_db;
 
 store::interaction_record sample(std::string id, std::string owner) {
   return store::interaction_record{std::move(id), std::move(owner), "gpt-test", "completed", "",

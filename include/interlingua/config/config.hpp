@@ -78,6 +78,9 @@ struct logging_config {
 struct store_config {
   std::string path = "interlingua.db";  // SQLite file (WAL); ":memory:" keeps nothing
   unsigned threads = 2;                 // store thread pool: blocking database calls run here
+  std::uint64_t retention_hours = 0;    // finished interactions older than this are removed; 0 = kept
+  std::uint64_t max_mb = 0;             // stored bytes cap, oldest evicted first; 0 = no cap
+  std::chrono::milliseconds sweep_interval{60000};  // how often retention is enforced
 };
 
 struct settings {

@@ -25,6 +25,13 @@ struct interaction_record {
   std::string request;       // JSON object: request config (system_instruction, tools, ...)
   std::int64_t created = 0;  // unix seconds
   std::int64_t updated = 0;
+  std::string error;         // JSON object {code, message} when the run failed; "" otherwise
+};
+
+// What one retention sweep removed.
+struct purge_result {
+  std::int64_t expired = 0;  // older than the retention period
+  std::int64_t evicted = 0;  // oldest first, to bring the store under its size cap
 };
 
 // Blocking interface: implementations are called from the store thread pool only.
@@ -38,6 +45,13 @@ class interaction_store {
                                                               std::string_view owner) = 0;
   // false when there was nothing to delete for this owner.
   virtual core::result<bool> remove(std::string_view id, std::string_view owner) = 0;
+  // Marks every `in_progress` interaction `failed` with `error` (a JSON object) and returns how
+  // many there were: runs the process can no longer finish (start-up after a crash, shutdown).
+  virtual core::result<std::int64_t> fail_running(std::string_view error, std::int64_t now) = 0;
+  // Removes finished interactions last updated before `updated_before` (0: none), then the
+  // oldest finished ones until the stored bytes are within `max_bytes` (0: no cap). Running
+  // interactions are never removed.
+  virtual core::result<purge_result> purge(std::int64_t updated_before, std::int64_t max_bytes) = 0;
   // Readiness: the store can serve (e.g. the database file is open and writable).
   virtual bool healthy() = 0;
 };
