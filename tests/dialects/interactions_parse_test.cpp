@@ -126,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "generation_config.thinking_level"},
         bad_case{R"({"model":"m","input":"hi","system_instruction":5})", "system_instruction"},
         bad_case{R"({"model":"m","input":"hi","tools":{}})", "tools"},
-        bad_case{R"({"model":"m","input":"hi","tools":[{"type":"google_search"}]})", "tools[0].type"},
+        bad_case{R"({"model":"m","input":"hi","tools":[{"type":"bogus"}]})", "tools[0].type"},
         bad_case{R"({"model":"m","input":"hi","tools":[{"type":"function"}]})", "tools[0].name"},
         bad_case{R"({"model":"m","input":"hi","store":false,"background":true})", "store"}));
 

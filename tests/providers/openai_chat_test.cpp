@@ -224,10 +224,10 @@ TEST(OpenAiChatEncode, RequestBody) {
   EXPECT_EQ(j["stream_options"]["include_usage"], true);
 }
 
-// Audio is refused with a clear client error rather than sent to an API that rejects it.
+// Video is refused with a clear client error rather than sent to an API that rejects it.
 TEST(OpenAiChatEncode, UnsupportedMediaIsAClientError) {
   core::chat_request req;
-  req.turns.push_back({core::role::user, {core::media_part{"audio", "audio/wav", "AAAA", ""}}});
+  req.turns.push_back({core::role::user, {core::media_part{"video", "video/mp4", "AAAA", ""}}});
   auto body = providers::openai_chat::encode_body(req, {"m", "", {}});
   ASSERT_FALSE(body);
   EXPECT_EQ(body.error().kind, core::error_kind::invalid_request);

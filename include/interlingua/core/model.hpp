@@ -54,10 +54,34 @@ struct turn {
   std::vector<part> parts;
 };
 
+// A function the client runs, or a built-in tool the provider runs (Google's google_search,
+// code_execution, url_context, ...). Only a Gemini upstream can run built-ins; other providers
+// refuse a request that declares one.
 struct tool_decl {
   std::string name;
   std::string description;
   std::string parameters;  // JSON Schema as JSON text; empty = no parameters
+  std::string builtin;     // empty for a function; else the built-in's kind, e.g. "google_search"
+  std::string options;     // a built-in's settings as JSON object text; empty = none
+};
+
+enum class tool_mode {
+  unset,      // the provider's default (auto when tools are given)
+  automatic,  // the model decides whether to call a tool
+  required,   // the model must call a tool (Interactions "any", OpenAI "required")
+  none,       // the model must not call a tool
+  validated,  // as automatic, but calls must match their schemas (Gemini VALIDATED)
+};
+
+struct tool_choice {
+  tool_mode mode = tool_mode::unset;
+  std::vector<std::string> allowed;  // function names the model may call; empty = every one
+};
+
+// Structured output. `schema` is only meaningful when `json` is set.
+struct response_format {
+  bool json = false;   // the reply must be JSON
+  std::string schema;  // JSON Schema as JSON text; empty = any JSON object
 };
 
 enum class reasoning_level { unset, none, minimal, low, medium, high };
@@ -77,6 +101,8 @@ struct chat_request {
   std::string system;          // system instruction, empty when none
   std::vector<turn> turns;
   std::vector<tool_decl> tools;
+  core::tool_choice tool_choice;
+  core::response_format response_format;
   generation_params params;
   bool stream = false;
 };

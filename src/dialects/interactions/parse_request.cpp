@@ -106,6 +106,108 @@ core::result<void> parse_generation_config(const json& body, core::generation_pa
   return {};
 }
 
+bool is_output_type(const json& type) {
+  return type.is_string() && (text(type) == "text" || text(type) == "image" ||
+                              text(type) == "audio" || text(type) == "video");
+}
+
+bool is_schema_type(std::string_view t) {
+  return t == "object" || t == "array" || t == "string" || t == "number" || t == "integer" ||
+         t == "boolean" || t == "null";
+}
+
+// One typed entry of spec §4.7. Only text output exists here; JSON when its mime_type says so or
+// when it carries a schema.
+core::result<void> parse_typed_format(const json& f, const std::string& where, bool& seen_text,
+                                      core::response_format& out) {
+  std::string type = string_or(f, "type");
+  if (type != "text") {
+    return field_error(where + ".type", "\"" + type + "\" output is not supported; only text");
+  }
+  if (seen_text) {
+    return field_error(where, "only one text format may be given");
+  }
+  seen_text = true;
+  const json* mime = member(f, "mime_type");
+  if (mime && !mime->is_null() && !mime->is_string()) {
+    return field_error(where + ".mime_type", "must be a string");
+  }
+  const json* schema = member(f, "schema");
+  if (schema && !schema->is_null() && !schema->is_object()) {
+    return field_error(where + ".schema", "must be a JSON Schema object");
+  }
+  std::string m = mime && mime->is_string() ? text(*mime) : std::string{};
+  bool has_schema = schema && schema->is_object();
+  if (m == "application/json" || (m.empty() && has_schema)) {
+    out.json = true;
+    out.schema = has_schema && !schema->empty() ? dump(*schema) : std::string{};
+    return {};
+  }
+  if (m != "text/plain" && !m.empty()) {
+    return field_error(where + ".mime_type", "must be \"application/json\" or \"text/plain\"");
+  }
+  if (has_schema) {
+    return field_error(where + ".schema", "needs mime_type \"application/json\"");
+  }
+  return {};
+}
+
+// A raw JSON Schema in `response_format` (legacy, spec §4.7): the reply is JSON matching it.
+core::result<void> parse_raw_schema(const json& f, const std::string& legacy_mime,
+                                    core::response_format& out) {
+  const json* type = member(f, "type");
+  if (type && type->is_string() && !is_schema_type(text(*type))) {
+    return field_error("response_format.type",
+                       "must be text, image, audio, video or a JSON Schema type");
+  }
+  if (legacy_mime == "text/plain") {
+    return field_error("response_mime_type",
+                       "must be \"application/json\" when response_format is a JSON Schema");
+  }
+  out.json = true;
+  out.schema = f.empty() ? std::string{} : dump(f);
+  return {};
+}
+
+// `response_format` (typed object, array of typed objects, or legacy raw schema) together with
+// the legacy `response_mime_type`.
+core::result<void> parse_response_format(const json& body, core::response_format& out) {
+  std::string legacy_mime;
+  if (const json* m = member(body, "response_mime_type"); m && !m->is_null()) {
+    if (!m->is_string() || (text(*m) != "application/json" && text(*m) != "text/plain")) {
+      return field_error("response_mime_type", "must be \"application/json\" or \"text/plain\"");
+    }
+    legacy_mime = text(*m);
+    out.json = legacy_mime == "application/json";
+  }
+  const json* f = member(body, "response_format");
+  if (!f || f->is_null()) {
+    return {};
+  }
+  bool seen_text = false;
+  if (f->is_array()) {
+    for (std::size_t i = 0; i < f->size(); ++i) {
+      std::string where = "response_format[" + std::to_string(i) + "]";
+      const json& entry = (*f)[i];
+      const json* type = member(entry, "type");
+      if (!type || !is_output_type(*type)) {
+        return field_error(where + ".type", "must be text, image, audio or video");
+      }
+      if (auto r = parse_typed_format(entry, where, seen_text, out); !r) {
+        return r;
+      }
+    }
+    return {};
+  }
+  if (!f->is_object()) {
+    return field_error("response_format", "must be an object or an array of objects");
+  }
+  if (const json* type = member(*f, "type"); type && is_output_type(*type)) {
+    return parse_typed_format(*f, "response_format", seen_text, out);
+  }
+  return parse_raw_schema(*f, legacy_mime, out);
+}
+
 core::result<bool> parse_bool(const json& body, std::string_view key, bool fallback) {
   const json* v = member(body, key);
   if (!v || v->is_null()) {
@@ -170,7 +272,8 @@ core::result<create_request> parse_create(std::string_view text) {
   create_request out;
   for (auto step : {parse_model(body, out), parse_flags(body, out),
                     parse_system_instruction(body, out.chat.system),
-                    parse_generation_config(body, out.chat.params)}) {
+                    parse_generation_config(body, out.chat.params),
+                    parse_response_format(body, out.chat.response_format)}) {
     if (!step) {
       return step.error();
     }
@@ -189,6 +292,11 @@ core::result<create_request> parse_create(std::string_view text) {
     return tools.error();
   } else {
     out.chat.tools = std::move(*tools);
+  }
+  if (auto choice = parse_tool_choice(body, out.chat.tools); !choice) {
+    return choice.error();
+  } else {
+    out.chat.tool_choice = std::move(*choice);
   }
   // Kept with the stored interaction (not inherited by later turns, spec §4.1).
   json config = json::object();

@@ -1,5 +1,7 @@
 #include <interlingua/providers/openai_chat.hpp>
 
+#include <cctype>
+
 #include <interlingua/core/json_util.hpp>
 
 namespace interlingua::providers::openai_chat {
@@ -20,16 +22,82 @@ const char* effort_name(core::reasoning_level level) {
   return nullptr;
 }
 
-core::result<json> media_block(const core::media_part& m) {
-  if (m.kind != "image") {
-    return core::make_error(core::error_kind::invalid_request,
-                            "this model's provider (OpenAI Chat Completions) does not accept " +
-                                m.kind + " input",
-                            "input");
+// What this provider cannot do is the client's problem to fix: a 400 naming the field.
+core::error refuse(const std::string& param, const std::string& message) {
+  return core::make_error(core::error_kind::invalid_request, param + ": " + message, param);
+}
+
+// "Audio/MPEG; rate=1" -> "audio/mpeg": mime types are case-insensitive and may carry parameters.
+std::string base_mime(std::string_view mime) {
+  std::string out(mime.substr(0, mime.find(';')));
+  while (!out.empty() && out.back() == ' ') {
+    out.pop_back();
   }
-  std::string url = m.uri.empty() ? "data:" + m.mime_type + ";base64," + m.data : m.uri;
-  json block{{"type", "image_url"}, {"image_url", {{"url", std::move(url)}}}};
-  return core::result<json>(boost::system::in_place_value, std::move(block));
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+const char* audio_format(const std::string& mime) {
+  if (mime == "audio/wav" || mime == "audio/x-wav" || mime == "audio/wave") {
+    return "wav";
+  }
+  if (mime == "audio/mp3" || mime == "audio/mpeg") {
+    return "mp3";
+  }
+  return nullptr;
+}
+
+core::result<json> ok(json j) {
+  return core::result<json>(boost::system::in_place_value, std::move(j));
+}
+
+std::string data_url(const core::media_part& m) {
+  return "data:" + m.mime_type + ";base64," + m.data;
+}
+
+// OpenAI fetches image URLs itself: only http(s) and data URLs reach it (not gs:// or file ids).
+bool fetchable(std::string_view uri) {
+  return uri.rfind("https://", 0) == 0 || uri.rfind("http://", 0) == 0 ||
+         uri.rfind("data:", 0) == 0;
+}
+
+core::result<json> image_block(const core::media_part& m) {
+  if (!m.uri.empty() && !fetchable(m.uri)) {
+    return refuse("input", "image uri \"" + m.uri +
+                               "\" must be an http(s) or data URL for this model's provider "
+                               "(OpenAI Chat Completions)");
+  }
+  std::string url = m.uri.empty() ? data_url(m) : m.uri;
+  return ok({{"type", "image_url"}, {"image_url", {{"url", std::move(url)}}}});
+}
+
+// Images by URL or inline; audio only inline wav/mp3 (input_audio); documents only inline PDF
+// (file). Everything else is refused rather than sent to an API that rejects or drops it.
+core::result<json> media_block(const core::media_part& m) {
+  std::string mime = base_mime(m.mime_type);
+  if (!m.data.empty() && mime.empty()) {
+    return refuse("input", "inline " + m.kind + " data needs a mime_type");
+  }
+  if (m.kind == "image") {
+    return image_block(m);
+  }
+  const char* format = audio_format(mime);
+  if (m.kind == "audio" && format && !m.data.empty()) {
+    return ok({{"type", "input_audio"}, {"input_audio", {{"data", m.data}, {"format", format}}}});
+  }
+  if (m.kind == "document" && mime == "application/pdf" && !m.data.empty()) {
+    return ok({{"type", "file"},
+               {"file", {{"filename", "document.pdf"}, {"file_data", data_url(m)}}}});
+  }
+  std::string what = m.kind + (mime.empty() ? std::string{} : " (" + mime + ")") +
+                     (m.data.empty() ? " by uri" : "");
+  std::string accepted = m.kind == "audio"      ? "; only inline wav or mp3 audio is"
+                         : m.kind == "document" ? "; only inline PDF documents are"
+                                                : "";
+  return refuse("input", "this model's provider (OpenAI Chat Completions) does not accept " +
+                             what + " input" + accepted);
 }
 
 // A user turn: plain string content when it is text only (what every compatible server accepts).
@@ -121,9 +189,14 @@ void encode_params(const core::generation_params& p, json& body) {
   }
 }
 
-json encode_tools(const std::vector<core::tool_decl>& tools) {
+core::result<json> encode_tools(const std::vector<core::tool_decl>& tools) {
   json out = json::array();
-  for (const auto& t : tools) {
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const auto& t = tools[i];
+    if (!t.builtin.empty()) {
+      return refuse("tools[" + std::to_string(i) + "]",
+                    "built-in tool \"" + t.builtin + "\" needs a Gemini upstream");
+    }
     json fn{{"name", t.name}};
     if (!t.description.empty()) {
       fn["description"] = t.description;
@@ -132,7 +205,82 @@ json encode_tools(const std::vector<core::tool_decl>& tools) {
     fn["parameters"] = params ? std::move(*params) : json{{"type", "object"}, {"properties", json::object()}};
     out.push_back({{"type", "function"}, {"function", std::move(fn)}});
   }
-  return out;
+  return ok(std::move(out));
+}
+
+json function_ref(const std::string& name) {
+  return {{"type", "function"}, {"function", {{"name", name}}}};
+}
+
+// Chat Completions' allowed_tools restricts the callable set without changing `tools` (which
+// keeps the prompt cache warm); "required" also forces a call.
+json allowed_tools(const std::vector<std::string>& names, const char* mode) {
+  json list = json::array();
+  for (const auto& n : names) {
+    list.push_back(function_ref(n));
+  }
+  return {{"type", "allowed_tools"},
+          {"allowed_tools", {{"mode", mode}, {"tools", std::move(list)}}}};
+}
+
+// Validated has no Chat Completions counterpart short of strict schemas, which most client
+// schemas do not satisfy; it is sent as auto. Null: leave tool_choice out (the default).
+json encode_tool_choice(const core::tool_choice& c) {
+  switch (c.mode) {
+    case core::tool_mode::none:
+      return "none";
+    case core::tool_mode::required:
+      if (c.allowed.empty()) {
+        return "required";
+      }
+      return c.allowed.size() == 1 ? function_ref(c.allowed[0])
+                                   : allowed_tools(c.allowed, "required");
+    case core::tool_mode::unset:
+      if (c.allowed.empty()) {
+        return nullptr;
+      }
+      [[fallthrough]];
+    case core::tool_mode::automatic:
+    case core::tool_mode::validated:
+      return c.allowed.empty() ? json("auto") : allowed_tools(c.allowed, "auto");
+  }
+  return nullptr;
+}
+
+core::result<void> encode_tool_use(const core::chat_request& request, json& body) {
+  if (request.tools.empty()) {
+    if (request.tool_choice.mode == core::tool_mode::required) {
+      return refuse("tool_choice", "a required tool call needs a function declared in tools");
+    }
+    return {};
+  }
+  auto tools = encode_tools(request.tools);
+  if (!tools) {
+    return tools.error();
+  }
+  body["tools"] = std::move(*tools);
+  if (json choice = encode_tool_choice(request.tool_choice); !choice.is_null()) {
+    body["tool_choice"] = std::move(choice);
+  }
+  return {};
+}
+
+core::result<void> encode_response_format(const core::response_format& f, json& body) {
+  if (!f.json) {
+    return {};
+  }
+  if (f.schema.empty()) {
+    body["response_format"] = {{"type", "json_object"}};
+    return {};
+  }
+  auto schema = core::json_util::parse(f.schema);
+  if (!schema || !schema->is_object()) {
+    return refuse("response_format", "the schema must be a JSON Schema object");
+  }
+  body["response_format"] = {
+      {"type", "json_schema"},
+      {"json_schema", {{"name", "response"}, {"schema", std::move(*schema)}}}};
+  return {};
 }
 
 }  // namespace
@@ -145,8 +293,11 @@ core::result<std::string> encode_body(const core::chat_request& request,
   }
   json body{{"model", target.model}, {"messages", std::move(*messages)}};
   encode_params(request.params, body);
-  if (!request.tools.empty()) {
-    body["tools"] = encode_tools(request.tools);
+  for (auto step : {encode_tool_use(request, body),
+                    encode_response_format(request.response_format, body)}) {
+    if (!step) {
+      return step.error();
+    }
   }
   if (request.stream) {
     body["stream"] = true;
