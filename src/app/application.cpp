@@ -36,6 +36,23 @@ server::options server_options(const config::settings& s) {
   return o;
 }
 
+// Interactions left in_progress by a previous process (killed, crashed) can never finish: they
+// are failed now, with a reason, rather than polled forever.
+void recover_runs(store::interaction_store& db) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto failed = db.fail_running(
+      R"({"code":"upstream_unavailable","message":"the gateway restarted while the interaction was running"})",
+      now);
+  if (!failed) {
+    throw std::runtime_error(failed.error().message);
+  }
+  if (*failed > 0) {
+    spdlog::warn("store: {} interaction(s) left running by the previous process marked failed", *failed);
+  }
+}
+
 }  // namespace
 
 application::application(config::settings s) : settings_(std::move(s)) {
@@ -48,13 +65,19 @@ application::application(config::settings s) : settings_(std::move(s)) {
   if (!db) {
     throw std::runtime_error(error);
   }
+  recover_runs(*db);
   store_pool_ = std::make_unique<boost::asio::thread_pool>(settings_.store.threads);
+  store::retention_policy retention{std::chrono::hours(settings_.store.retention_hours),
+                                    static_cast<std::int64_t>(settings_.store.max_mb) * 1024 * 1024,
+                                    settings_.store.sweep_interval};
+  sweeper_ = std::make_unique<store::retention_sweeper>(db, *store_pool_, retention);
   interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
+  runs_ = std::make_unique<dialects::interactions::background_runs>();
   server_ = std::make_unique<server::http_server>(
       server_options(settings_), [this](unsigned, boost::asio::io_context& io) {
         auto routes = std::make_shared<server::router>();
         auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
-        dialects::interactions::add_routes(*routes, *gateway, *interactions_);
+        dialects::interactions::add_routes(*routes, *gateway, *interactions_, *runs_);
         routes->hold(gateway);
         routes->on_stop([g = gateway.get()] { g->close_pools(); });
         return routes;
@@ -63,7 +86,14 @@ application::application(config::settings s) : settings_(std::move(s)) {
 
 application::~application() {
   if (server_) {
+    // Stopped runs record themselves within milliseconds; their store writes must land
+    // before the workers' io_contexts go away.
+    runs_->stop_all("the gateway shut down before the interaction finished");
+    runs_->wait_idle(std::chrono::seconds(5));
     server_->shutdown(std::chrono::milliseconds(0));
+  }
+  if (sweeper_) {
+    sweeper_->stop();
   }
   // Pending store calls finish before the store goes away.
   if (store_pool_) {
@@ -71,7 +101,21 @@ application::~application() {
   }
 }
 
-void application::start() { server_->start(); }
+void application::start() {
+  server_->start();
+  sweeper_->start();
+}
+
+bool application::shutdown(std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  // Background runs cannot outlive the process: each is stopped and records itself failed, so
+  // nothing is left in_progress (a run that misses the deadline is failed at the next start).
+  runs_->stop_all("the gateway shut down before the interaction finished");
+  bool runs_done = runs_->wait_idle(grace);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  bool drained = server_->shutdown(std::max(left, std::chrono::milliseconds(0)));
+  return runs_done && drained;
+}
 
 void setup_logging(const config::logging_config& cfg) {
   auto level = spdlog::level::from_str(cfg.level);

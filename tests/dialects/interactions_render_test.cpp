@@ -111,6 +111,16 @@ TEST(InteractionsRender, StreamEventSequence) {
       "step.start", "step.delta", "step.delta", "step.stop",   // function_call
       "interaction.completed", "done"};
   EXPECT_EQ(types, expected);
+  // Structural resume tokens (spec §6.5): step, then payload bytes sent so far ("world\u2028!"
+  // is 9 bytes), the signature and the stop by name; [DONE] carries none.
+  std::vector<std::string> ids;
+  for (auto& [type, payload] : events) {
+    ids.push_back(payload.is_object() ? payload["event_id"].get<std::string>() : "-");
+  }
+  std::vector<std::string> expected_ids{
+      "c", "u", "s0", "s0.10", "s0.sig", "s0.end", "s1", "s1.7", "s1.16", "s1.end",
+      "s2", "s2.8", "s2.16", "s2.end", "end", "-"};
+  EXPECT_EQ(ids, expected_ids);
   EXPECT_EQ(events[3].second["delta"]["type"], "thought_summary");
   EXPECT_EQ(events[4].second["delta"], json::parse(R"({"type":"thought_signature","signature":"SIG"})"));
   EXPECT_EQ(events[10].second["step"]["arguments"], json::object());

@@ -73,6 +73,7 @@ class gateway_harness {
   fake::server& upstream() { return *upstream_; }
   app::application& app() { return *app_; }
   std::uint16_t port() const { return app_->port(); }
+  std::string store_path() const { return (dir_ / "interlingua.db").string(); }
 
   fake::testing::client_options client() const {
     fake::testing::client_options o;

@@ -12,6 +12,7 @@
 #include <interlingua/server/server.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <interlingua/dialects/interactions_routes.hpp>
 #include <interlingua/service/gateway.hpp>
 #include <interlingua/store/async.hpp>
 
@@ -27,7 +28,9 @@ class application {
   // Binds and starts the workers. Throws std::system_error when the address is taken.
   void start();
   std::uint16_t port() const { return server_->port(); }
-  bool shutdown(std::chrono::milliseconds grace) { return server_->shutdown(grace); }
+  // Stops background runs (each records itself failed), then drains connections; both within
+  // `grace`. True when everything ended in time.
+  bool shutdown(std::chrono::milliseconds grace);
   const config::settings& settings() const { return settings_; }
 
  private:
@@ -35,6 +38,8 @@ class application {
   std::vector<service::provider_shared> providers_;
   std::unique_ptr<boost::asio::thread_pool> store_pool_;
   std::unique_ptr<store::async_interactions> interactions_;
+  std::unique_ptr<store::retention_sweeper> sweeper_;
+  std::unique_ptr<dialects::interactions::background_runs> runs_;
   std::unique_ptr<server::http_server> server_;  // last: stops before what its handlers use
 };
 

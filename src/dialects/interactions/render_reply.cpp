@@ -7,11 +7,9 @@
 
 namespace interlingua::dialects::interactions {
 
-namespace {
-
 using nlohmann::json;
 
-json thought_step(const core::thought_part& t) {
+json thought_json(const core::thought_part& t) {
   json step{{"type", "thought"}};
   if (!t.signature.empty()) {
     step["signature"] = t.signature;
@@ -22,14 +20,12 @@ json thought_step(const core::thought_part& t) {
   return step;
 }
 
-json call_step(const core::tool_call_part& c) {
+json call_json(const core::tool_call_part& c) {
   auto args = core::json_util::parse(c.arguments.empty() ? "{}" : c.arguments);
   // Arguments cut short by max tokens are not JSON: hand them back as text rather than drop them.
   json arguments = args ? std::move(*args) : json(c.arguments);
   return json{{"type", "function_call"}, {"id", c.id}, {"name", c.name}, {"arguments", arguments}};
 }
-
-}  // namespace
 
 json steps_of_parts(const std::vector<core::part>& parts) {
   json steps = json::array();
@@ -43,9 +39,9 @@ json steps_of_parts(const std::vector<core::part>& parts) {
                          {"content", json::array({{{"type", "text"}, {"text", t->text}}})}});
       }
     } else if (const auto* th = std::get_if<core::thought_part>(&p)) {
-      steps.push_back(thought_step(*th));
+      steps.push_back(thought_json(*th));
     } else if (const auto* c = std::get_if<core::tool_call_part>(&p)) {
-      steps.push_back(call_step(*c));
+      steps.push_back(call_json(*c));
     }
   }
   return steps;
@@ -93,10 +89,17 @@ json interaction_json(const interaction_meta& meta) {
   return j;
 }
 
-std::string render_reply(const interaction_meta& meta, const core::reply& reply) {
-  json j = interaction_json(meta);
-  j["steps"] = steps_of_parts(reply.parts);
-  j["usage"] = usage_json(reply.tokens);
+std::string render_reply(const interaction_meta& meta, const core::reply& reply, schema form) {
+  json j;
+  if (form == schema::legacy) {
+    j = legacy_interaction_json(meta);
+    j["outputs"] = legacy_outputs_of_parts(reply.parts);
+    j["usage"] = legacy_usage_json(reply.tokens);
+  } else {
+    j = interaction_json(meta);
+    j["steps"] = steps_of_parts(reply.parts);
+    j["usage"] = usage_json(reply.tokens);
+  }
   if (reply.failure) {
     j["error"] = {{"code", core::to_string(reply.failure->kind)}, {"message", reply.failure->message}};
   }

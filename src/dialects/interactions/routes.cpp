@@ -1,7 +1,14 @@
 #include <interlingua/dialects/interactions.hpp>
 #include <interlingua/dialects/interactions_routes.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <interlingua/core/ids.hpp>
+
+#include "background.hpp"
 
 namespace interlingua::dialects::interactions {
 
@@ -20,8 +27,7 @@ asio::awaitable<void> send_error(exchange& ex, const core::error& e) {
 // failure before that is still an HTTP error.
 class stream_sink final : public service::event_sink {
  public:
-  stream_sink(exchange& ex, interaction_meta meta, bool summaries)
-      : ex_(ex), renderer_(std::move(meta), summaries) {}
+  stream_sink(exchange& ex, stream_renderer renderer) : ex_(ex), renderer_(std::move(renderer)) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     buf_.clear();
@@ -123,6 +129,14 @@ asio::awaitable<core::result<std::vector<core::turn>>> load_history(store::async
   co_return turns;
 }
 
+// SDK 1.x and `Api-Revision: 2026-05-07` get the legacy "outputs" schema (spec §9).
+schema form_of(const exchange& ex) {
+  return wants_legacy(ex.header("api-revision"), ex.header("user-agent"),
+                      ex.header("x-goog-api-client"))
+             ? schema::legacy
+             : schema::steps;
+}
+
 void note(exchange& ex, const service::call_outcome& out) {
   ex.record().upstream = out.provider;
   ex.record().input_tokens = out.usage.input;
@@ -150,7 +164,50 @@ struct stored_call {
   }
 };
 
-asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_interactions& st) {
+// background: true — the interaction is stored as in_progress, answered at once (or followed
+// as a stream), and run detached on this worker.
+asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
+                                        store::async_interactions& st, background_runs& runs,
+                                        create_request& req, std::vector<core::turn> input,
+                                        interaction_meta meta) {
+  // The model is checked now: an unknown one is the request's error, not the run's.
+  if (auto route = g.resolve(req.chat.model); !route) {
+    co_await send_error(ex, route.error());
+    co_return;
+  }
+  auto executor = co_await asio::this_coro::executor;
+  auto run = runs.start(meta.id, executor, req.chat.params.reasoning_summaries);
+  if (!run) {
+    co_await send_error(ex, core::make_error(core::error_kind::upstream_unavailable,
+                                             "the gateway is shutting down; try again"));
+    co_return;
+  }
+  // Durable before acknowledged: a crash from here on leaves a record the restart marks failed.
+  // g++ 12: no temporaries with destructors inside the co_await expression.
+  const core::reply nothing_yet;
+  auto record = make_record(meta, req, input, nothing_yet, ex.owner());
+  auto saved = co_await st.put(std::move(record));
+  if (!saved) {
+    runs.remove(meta.id);
+    co_await send_error(ex, saved.error());
+    co_return;
+  }
+  bool stream = req.chat.stream;
+  stream_options options{req.chat.params.reasoning_summaries, form_of(ex), {}};
+  // The run always streams from the upstream, so followers see the answer as it comes.
+  req.chat.stream = true;
+  background_job job{run, std::move(req.chat), std::move(req), std::move(input), meta, ex.owner()};
+  asio::co_spawn(executor, run_background(g, st, runs, std::move(job)), asio::detached);
+  if (stream) {
+    co_await follow(ex, run, std::move(meta), std::move(options));
+    co_return;
+  }
+  std::string body = render_reply(meta, nothing_yet, options.form);
+  co_await ex.respond_json(200, std::move(body));
+}
+
+asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_interactions& st,
+                             background_runs& runs) {
   auto parsed = parse_create(ex.req().body());
   if (!parsed) {
     co_await send_error(ex, parsed.error());
@@ -158,12 +215,6 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
   }
   create_request& req = *parsed;
   ex.record().model = req.chat.model;
-  if (req.background) {
-    co_await send_error(ex, core::make_error(core::error_kind::invalid_request,
-                                             "background: runs in the background are not supported yet",
-                                             "background"));
-    co_return;
-  }
   // What this interaction stores as its input (copied only when it will be stored).
   std::vector<core::turn> input;
   if (req.store) {
@@ -183,9 +234,16 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
   auto now = std::chrono::system_clock::now();
   interaction_meta meta{req.store ? core::random_id("v1_", 32) : std::string{}, req.chat.model,
                         "in_progress", now, now, req.previous_interaction_id};
+  if (req.background) {
+    co_await create_background(ex, g, st, runs, req, std::move(input), std::move(meta));
+    co_return;
+  }
   stored_call call{st, req, input, ex.owner()};
   if (req.chat.stream) {
-    stream_sink sink(ex, meta, req.chat.params.reasoning_summaries);
+    // No last_event_id on a create: make() cannot fail here.
+    auto renderer = stream_renderer::make(
+        meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
+    stream_sink sink(ex, std::move(*renderer));
     auto out = co_await g.run(std::move(req.chat), sink);
     note(ex, out);
     if (out.error && !sink.begun()) {
@@ -217,7 +275,8 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     co_await send_error(ex, saved.error());
     co_return;
   }
-  co_await ex.respond_json(200, render_reply(meta, reply));
+  std::string body = render_reply(meta, reply, form_of(ex));
+  co_await ex.respond_json(200, std::move(body));
 }
 
 const std::string& id_of(const exchange& ex) { return ex.params().front(); }
@@ -240,19 +299,43 @@ asio::awaitable<std::optional<store::interaction_record>> find_stored(exchange& 
   co_return std::nullopt;
 }
 
-asio::awaitable<void> get(exchange& ex, store::async_interactions& st) {
+interaction_meta meta_of(const store::interaction_record& r) {
+  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
+  return interaction_meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
+}
+
+asio::awaitable<void> get(exchange& ex, store::async_interactions& st, background_runs& runs) {
   auto got = co_await find_stored(ex, st);
   if (!got) {
     co_return;
   }
   ex.record().model = got->model;
   if (ex.query("stream").value_or("") == "true") {
-    std::string events = render_replay(*got);
+    // Replays carry thought summaries (what was stored); a live run follows its request.
+    stream_options options{true, form_of(ex), ex.query("last_event_id").value_or("")};
+    // A background run still going is followed live; once it has recorded itself, replayed.
+    if (got->status == "in_progress") {
+      if (auto run = runs.find(got->id)) {
+        options.thought_summaries = run->thought_summaries();
+        co_await follow(ex, run, meta_of(*got), std::move(options));
+        co_return;
+      }
+      auto again = co_await find_stored(ex, st);  // it may have finished just now
+      if (!again) {
+        co_return;
+      }
+      got = std::move(again);
+    }
+    auto events = render_replay(*got, options);
+    if (!events) {
+      co_await send_error(ex, events.error());
+      co_return;
+    }
     bool open = co_await ex.begin_stream(200, "text/event-stream");
     if (!open) {
       co_return;
     }
-    bool written = co_await ex.write(events);
+    bool written = co_await ex.write(*events);
     if (written) {
       co_await ex.end_stream();
     }
@@ -272,10 +355,25 @@ asio::awaitable<void> remove(exchange& ex, store::async_interactions& st) {
   co_await ex.respond_json(200, "{}");
 }
 
-// Only background runs can be cancelled; they arrive with background support.
-asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st) {
+// How long cancel waits for the run to stop and record itself before answering anyway.
+constexpr std::chrono::seconds cancel_wait{10};
+
+// Only a background run still in progress can be cancelled: its upstream call is stopped at
+// once and it is recorded as cancelled with what it produced so far.
+asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st, background_runs& runs) {
   auto got = co_await find_stored(ex, st);
   if (!got) {
+    co_return;
+  }
+  if (auto run = runs.find(got->id); run && got->status == "in_progress") {
+    if (run->request_stop("cancelled", std::nullopt)) {
+      asio::post(run->executor(), [run] { run->signal().emit(asio::cancellation_type::terminal); });
+    }
+    co_await wait_finished(run, cancel_wait);
+    auto after = co_await find_stored(ex, st);
+    if (after) {
+      co_await ex.respond_json(200, render_stored(*after, false));
+    }
     co_return;
   }
   core::error e = core::make_error(core::error_kind::invalid_request,
@@ -287,14 +385,17 @@ asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st) {
 
 }  // namespace
 
-void add_routes(server::router& r, service::gateway& g, store::async_interactions& st) {
+void add_routes(server::router& r, service::gateway& g, store::async_interactions& st,
+                background_runs& runs) {
   namespace http = boost::beast::http;
   for (std::string prefix : {"/v3/compat/v1beta", "/v3/compat/v1", "/v1beta", "/v1"}) {
     std::string base = prefix + "/interactions";
-    r.add(http::verb::post, base, [&g, &st](exchange& ex) { return create(ex, g, st); });
-    r.add(http::verb::get, base + "/{id}", [&st](exchange& ex) { return get(ex, st); });
+    r.add(http::verb::post, base,
+          [&g, &st, &runs](exchange& ex) { return create(ex, g, st, runs); });
+    r.add(http::verb::get, base + "/{id}", [&st, &runs](exchange& ex) { return get(ex, st, runs); });
     r.add(http::verb::delete_, base + "/{id}", [&st](exchange& ex) { return remove(ex, st); });
-    r.add(http::verb::post, base + "/{id}/cancel", [&st](exchange& ex) { return cancel(ex, st); });
+    r.add(http::verb::post, base + "/{id}/cancel",
+          [&st, &runs](exchange& ex) { return cancel(ex, st, runs); });
   }
 }
 

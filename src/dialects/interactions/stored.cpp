@@ -88,11 +88,29 @@ core::usage usage_of(const json& u) {
   return out;
 }
 
+// A stored {code, message} back into an error (code names an error_kind).
+core::error error_of(const json& e) {
+  std::string code = string_or(e, "code");
+  core::error out = core::make_error(core::error_kind::internal, string_or(e, "message"));
+  for (int k = 0; k <= static_cast<int>(core::error_kind::internal); ++k) {
+    auto kind = static_cast<core::error_kind>(k);
+    if (code == core::to_string(kind)) {
+      out.kind = kind;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 store::interaction_record make_record(const interaction_meta& meta, const create_request& req,
                                       const std::vector<core::turn>& input,
                                       const core::reply& reply, std::string owner) {
+  std::string error;
+  if (reply.failure) {
+    error = dump_wire(json{{"code", core::to_string(reply.failure->kind)},
+                           {"message", reply.failure->message}});
+  }
   return store::interaction_record{meta.id,
                                    std::move(owner),
                                    meta.model,
@@ -103,7 +121,8 @@ store::interaction_record make_record(const interaction_meta& meta, const create
                                    dump_wire(usage_json(reply.tokens)),
                                    req.config.empty() ? std::string("{}") : req.config,
                                    unix_seconds(meta.created),
-                                   unix_seconds(meta.updated)};
+                                   unix_seconds(meta.updated),
+                                   std::move(error)};
 }
 
 std::string render_stored(const store::interaction_record& r, bool include_input) {
@@ -119,6 +138,10 @@ std::string render_stored(const store::interaction_record& r, bool include_input
   }
   j["steps"] = std::move(steps);
   j["usage"] = parsed_or(r.usage, json::object());
+  // Why a failed interaction failed, as the unary answer says it.
+  if (!r.error.empty()) {
+    j["error"] = parsed_or(r.error, json::object());
+  }
   return dump_wire(j);
 }
 
@@ -133,10 +156,15 @@ core::result<std::vector<core::turn>> turns_of(const store::interaction_record& 
   return parse_input(steps);
 }
 
-std::string render_replay(const store::interaction_record& r) {
+core::result<std::string> render_replay(const store::interaction_record& r,
+                                        const stream_options& options) {
   auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
   interaction_meta meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
-  stream_renderer renderer(meta, /*thought_summaries=*/true);
+  auto made = stream_renderer::make(meta, options);
+  if (!made) {
+    return made.error();
+  }
+  stream_renderer& renderer = *made;
   std::string out;
   renderer.begin(out);
   // The stored steps become the events a live stream would have produced, so the replay is
@@ -155,7 +183,17 @@ std::string render_replay(const store::interaction_record& r) {
     }
   }
   renderer.on(core::usage_update{usage_of(parsed_or(r.usage, json::object()))}, out);
-  renderer.complete_as(r.status, out);
+  if (r.status == "failed" && !r.error.empty()) {
+    renderer.fail(error_of(parsed_or(r.error, json::object())), out);  // as the live stream ended
+  } else {
+    renderer.complete_as(r.status, out);
+  }
+  if (!renderer.resume_point_seen()) {
+    return core::make_error(core::error_kind::invalid_request,
+                            "last_event_id: \"" + options.last_event_id +
+                                "\" is not an event of this interaction",
+                            "last_event_id");
+  }
   return out;
 }
 
