@@ -34,6 +34,18 @@ void log_access(const exchange& ex, std::chrono::steady_clock::time_point starte
   if (!r.error.empty()) {
     line["error"] = r.error;
   }
+  if (const auto& t = ex.trace(); !t.empty()) {
+    if (!t.traceparent.empty()) {
+      line["traceparent"] = t.traceparent;
+    }
+    if (!t.opper_name.empty()) {
+      line["opper_name"] = t.opper_name;
+    }
+    if (!t.opper_parent_span.empty()) {
+      line["opper_parent_span_id"] = t.opper_parent_span;
+    }
+    line["span_id"] = t.span_id;
+  }
   if (ex.client_gone()) {
     line["client_gone"] = true;
   }

@@ -29,6 +29,8 @@ exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_
   if (q != std::string_view::npos) {
     query_ = std::string(target.substr(q + 1));
   }
+  trace_ = core::read_trace(header("traceparent"), header("tracestate"), header("x-opper-name"),
+                            header("x-opper-parent-span-id"));
 }
 
 void exchange::set_gateway_key(std::string key) {

@@ -56,18 +56,20 @@ core::result<gateway::route_target> gateway::resolve(std::string_view model) con
                           "model");
 }
 
-asio::awaitable<call_outcome> gateway::run(core::chat_request request, event_sink& sink) {
+asio::awaitable<call_outcome> gateway::run(core::chat_request request, event_sink& sink,
+                                           std::vector<core::http_header> trace) {
   auto target = resolve(request.model);
   if (!target) {
     call_outcome out;
     out.error = target.error();
     co_return out;
   }
-  co_return co_await attempt(request, *target, sink);
+  co_return co_await attempt(request, *target, sink, trace);
 }
 
 asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request,
-                                               const route_target& target, event_sink& sink) {
+                                               const route_target& target, event_sink& sink,
+                                               const std::vector<core::http_header>& trace) {
   const provider_shared& p = providers_[target.provider];
   provider_state& state = *state_[target.provider];
   call_outcome out;
@@ -81,6 +83,7 @@ asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request
   for (const auto& [name, value] : p.cfg->headers) {
     where.extra_headers.push_back({name, value});
   }
+  where.extra_headers.insert(where.extra_headers.end(), trace.begin(), trace.end());
   auto encoded = p.codec->encode(request, where);
   if (!encoded) {
     out.error = encoded.error();

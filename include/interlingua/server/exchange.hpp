@@ -17,6 +17,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <interlingua/core/trace.hpp>
+
 namespace interlingua::server {
 
 namespace asio = boost::asio;
@@ -52,6 +54,8 @@ class exchange {
   // Who owns what this request stores: a hash of the gateway key ("" without one), so stored
   // objects never hold the key itself.
   const std::string& owner() const { return owner_; }
+  // The caller's trace headers (traceparent, X-Opper-*), read once: logged and sent upstream.
+  const core::trace_context& trace() const { return trace_; }
   access_record& record() { return record_; }
   const access_record& record() const { return record_; }
 
@@ -91,6 +95,7 @@ class exchange {
   bool streaming_ = false;
   unsigned status_ = 0;
   access_record record_;
+  core::trace_context trace_;
 };
 
 using handler = std::function<asio::awaitable<void>(exchange&)>;

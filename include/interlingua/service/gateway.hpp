@@ -61,8 +61,10 @@ class gateway {
   // Closes the pooled upstream connections (worker stop).
   void close_pools();
 
-  // Runs `request` against the provider its model routes to.
-  asio::awaitable<call_outcome> run(core::chat_request request, event_sink& sink);
+  // Runs `request` against the provider its model routes to; `trace` headers (the caller's
+  // trace context) go with the upstream request.
+  asio::awaitable<call_outcome> run(core::chat_request request, event_sink& sink,
+                                    std::vector<core::http_header> trace = {});
 
   struct route_target {
     std::size_t provider = 0;
@@ -74,7 +76,8 @@ class gateway {
  private:
   struct provider_state;
   asio::awaitable<call_outcome> attempt(const core::chat_request& request,
-                                        const route_target& target, event_sink& sink);
+                                        const route_target& target, event_sink& sink,
+                                        const std::vector<core::http_header>& trace);
 
   const config::settings& settings_;
   const std::vector<provider_shared>& providers_;

@@ -148,8 +148,9 @@ class run_sink final : public service::event_sink {
 };
 
 asio::awaitable<service::call_outcome> call_upstream(service::gateway& g, core::chat_request chat,
-                                                     service::event_sink& sink) {
-  co_return co_await g.run(std::move(chat), sink);
+                                                     service::event_sink& sink,
+                                                     std::vector<core::http_header> trace) {
+  co_return co_await g.run(std::move(chat), sink, std::move(trace));
 }
 
 }  // namespace
@@ -167,7 +168,7 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
     auto token = asio::bind_cancellation_slot(run.signal().slot(),
                                               asio::as_tuple(asio::use_awaitable));
     auto [ep, outcome] = co_await asio::co_spawn(
-        executor, call_upstream(g, std::move(job.chat), sink), std::move(token));
+        executor, call_upstream(g, std::move(job.chat), sink, std::move(job.trace)), std::move(token));
     thrown = ep;
     out = std::move(outcome);
   }

@@ -87,6 +87,7 @@ struct background_job {
   std::vector<core::turn> input;    // what the interaction stores as its input
   interaction_meta meta;
   std::string owner;
+  std::vector<core::http_header> trace;  // the starting request's trace context, for upstream
 };
 
 // Runs the job's upstream call to its end (or its stop), then records the final interaction

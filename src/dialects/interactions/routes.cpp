@@ -196,7 +196,9 @@ asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
   stream_options options{req.chat.params.reasoning_summaries, form_of(ex), {}};
   // The run always streams from the upstream, so followers see the answer as it comes.
   req.chat.stream = true;
-  background_job job{run, std::move(req.chat), std::move(req), std::move(input), meta, ex.owner()};
+  background_job job{run,         std::move(req.chat), std::move(req),
+                     std::move(input), meta,         ex.owner(),
+                     ex.trace().upstream_headers()};
   asio::co_spawn(executor, run_background(g, st, runs, std::move(job)), asio::detached);
   if (stream) {
     co_await follow(ex, run, std::move(meta), std::move(options));
@@ -244,7 +246,8 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     auto renderer = stream_renderer::make(
         meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
     stream_sink sink(ex, std::move(*renderer));
-    auto out = co_await g.run(std::move(req.chat), sink);
+    auto trace = ex.trace().upstream_headers();
+    auto out = co_await g.run(std::move(req.chat), sink, std::move(trace));
     note(ex, out);
     if (out.error && !sink.begun()) {
       co_await send_error(ex, *out.error);
@@ -263,7 +266,8 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     co_return;
   }
   unary_sink sink;
-  auto out = co_await g.run(std::move(req.chat), sink);
+  auto trace = ex.trace().upstream_headers();
+  auto out = co_await g.run(std::move(req.chat), sink, std::move(trace));
   note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
