@@ -64,6 +64,13 @@ TEST(LegacySchema, ApiRevisionSelectsOutputs) {
   ASSERT_EQ(j["outputs"].size(), 1u);
   EXPECT_EQ(j["outputs"][0]["type"], "text");
   EXPECT_EQ(j["outputs"][0]["text"], "old client");
+  // GET answers a legacy client in its schema too; a current client reads the same record as steps.
+  auto got = json::parse(gw.get(base + "/" + j["id"].get<std::string>(), {{"api-revision", "2026-05-07"}}).body);
+  EXPECT_EQ(got["outputs"], j["outputs"]);
+  EXPECT_EQ(got["role"], "model");
+  EXPECT_FALSE(got.contains("steps"));
+  auto current = json::parse(gw.get(base + "/" + j["id"].get<std::string>()).body);
+  EXPECT_EQ(current["steps"][0]["type"], "model_output");
 
   auto streamed = gw.post(base, R"({"model":"gpt-test","input":"old stream","stream":true})", legacy);
   ASSERT_EQ(streamed.status, 200);

@@ -144,7 +144,12 @@ store::interaction_record make_record(const interaction_meta& meta, const create
 
 // GET: the stored Interaction. Spec §5.1 calls GET the interaction's whole timeline; the input
 // steps lead the output steps only with include_input, as the project's issue asks.
-std::string render_stored(const store::interaction_record& r, bool include_input);
+// What a stored record says about the interaction besides its steps.
+interaction_meta meta_of(const store::interaction_record& r);
+
+// Legacy clients get the §9 object (`outputs`, the model's output only).
+std::string render_stored(const store::interaction_record& r, bool include_input,
+                          schema form = schema::steps);
 
 // GET ?stream=true: the stored interaction replayed as the events a live stream would give.
 // With options.last_event_id, only the events after it (spec §6.5); an id that is not an event

@@ -303,11 +303,6 @@ asio::awaitable<std::optional<store::interaction_record>> find_stored(exchange& 
   co_return std::nullopt;
 }
 
-interaction_meta meta_of(const store::interaction_record& r) {
-  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
-  return interaction_meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
-}
-
 asio::awaitable<void> get(exchange& ex, store::async_interactions& st, background_runs& runs) {
   auto got = co_await find_stored(ex, st);
   if (!got) {
@@ -346,7 +341,8 @@ asio::awaitable<void> get(exchange& ex, store::async_interactions& st, backgroun
     co_return;
   }
   bool include_input = ex.query("include_input").value_or("") == "true";
-  co_await ex.respond_json(200, render_stored(*got, include_input));
+  std::string body = render_stored(*got, include_input, form_of(ex));
+  co_await ex.respond_json(200, std::move(body));
 }
 
 asio::awaitable<void> remove(exchange& ex, store::async_interactions& st) {
@@ -376,7 +372,8 @@ asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st, backgr
     co_await wait_finished(run, cancel_wait);
     auto after = co_await find_stored(ex, st);
     if (after) {
-      co_await ex.respond_json(200, render_stored(*after, false));
+      std::string body = render_stored(*after, false, form_of(ex));
+      co_await ex.respond_json(200, std::move(body));
     }
     co_return;
   }

@@ -1,5 +1,7 @@
 #include <interlingua/dialects/interactions.hpp>
 
+#include <iterator>
+
 #include <interlingua/core/ids.hpp>
 #include <interlingua/core/json_util.hpp>
 
@@ -72,12 +74,6 @@ json parsed_or(const std::string& text, json fallback) {
   return j ? std::move(*j) : std::move(fallback);
 }
 
-json stored_interaction(const store::interaction_record& r) {
-  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
-  interaction_meta meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
-  return interaction_json(meta);
-}
-
 core::usage usage_of(const json& u) {
   core::usage out;
   out.input = integer_or(u, "total_input_tokens");
@@ -125,19 +121,39 @@ store::interaction_record make_record(const interaction_meta& meta, const create
                                    std::move(error)};
 }
 
-std::string render_stored(const store::interaction_record& r, bool include_input) {
-  json j = stored_interaction(r);
+interaction_meta meta_of(const store::interaction_record& r) {
+  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
+  return interaction_meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
+}
+
+std::string render_stored(const store::interaction_record& r, bool include_input, schema form) {
+  json j = form == schema::legacy ? legacy_interaction_json(meta_of(r)) : interaction_json(meta_of(r));
   // GET echoes the request's config fields (spec §5.1).
   json config = parsed_or(r.request, json::object());
   for (auto& [key, value] : config.items()) {
     j[key] = value;
   }
-  json steps = include_input ? parsed_or(r.input_steps, json::array()) : json::array();
-  for (auto& s : parsed_or(r.output_steps, json::array())) {
-    steps.push_back(std::move(s));
+  json output = parsed_or(r.output_steps, json::array());
+  if (form == schema::legacy) {
+    // The legacy object lists the model's output only, as flat contents (spec §9).
+    std::vector<core::part> parts;
+    auto turns = output.empty() ? core::result<std::vector<core::turn>>(std::vector<core::turn>{})
+                                : parse_input(output);
+    if (turns) {
+      for (auto& t : *turns) {
+        std::move(t.parts.begin(), t.parts.end(), std::back_inserter(parts));
+      }
+    }
+    j["outputs"] = legacy_outputs_of_parts(parts);
+    j["usage"] = legacy_usage_json(usage_of(parsed_or(r.usage, json::object())));
+  } else {
+    json steps = include_input ? parsed_or(r.input_steps, json::array()) : json::array();
+    for (auto& s : output) {
+      steps.push_back(std::move(s));
+    }
+    j["steps"] = std::move(steps);
+    j["usage"] = parsed_or(r.usage, json::object());
   }
-  j["steps"] = std::move(steps);
-  j["usage"] = parsed_or(r.usage, json::object());
   // Why a failed interaction failed, as the unary answer says it.
   if (!r.error.empty()) {
     j["error"] = parsed_or(r.error, json::object());
@@ -158,9 +174,7 @@ core::result<std::vector<core::turn>> turns_of(const store::interaction_record& 
 
 core::result<std::string> render_replay(const store::interaction_record& r,
                                         const stream_options& options) {
-  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
-  interaction_meta meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
-  auto made = stream_renderer::make(meta, options);
+  auto made = stream_renderer::make(meta_of(r), options);
   if (!made) {
     return made.error();
   }
