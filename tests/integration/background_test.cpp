@@ -117,6 +117,18 @@ TEST(BackgroundInteractions, CancelStopsARunningInteraction) {
   EXPECT_EQ(gw.post(base + "/" + id + "/cancel", "", json_body).status, 400);
 }
 
+// A running interaction cannot be continued yet: its answer would be missing from the history.
+TEST(BackgroundInteractions, ContinuingARunningInteractionIsA400) {
+  gateway_harness gw;
+  gw.upstream().push(stalled_stream());
+  std::string id = start(gw);
+  auto r = gw.post(base, R"({"model":"gpt-test","input":"next","previous_interaction_id":")" + id + "\"}",
+                   json_body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"]["param"], "previous_interaction_id");
+  EXPECT_EQ(gw.post(base + "/" + id + "/cancel", "", json_body).status, 200);
+}
+
 // GET ?stream=true follows a run live: every event from created to [DONE], the whole text.
 TEST(BackgroundInteractions, GetStreamFollowsTheRun) {
   gateway_harness gw;

@@ -113,6 +113,13 @@ asio::awaitable<core::result<std::vector<core::turn>>> load_history(store::async
       }
       break;
     }
+    if (chain.empty() && (*got)->status == "in_progress") {
+      // Its answer is not there yet: continuing now would drop it from the conversation.
+      co_return core::make_error(core::error_kind::invalid_request,
+                                 "previous_interaction_id: interaction \"" + id +
+                                     "\" is still running; wait for it to finish or cancel it",
+                                 "previous_interaction_id");
+    }
     id = (*got)->previous_id;
     chain.push_back(std::move(**got));
   }
