@@ -56,20 +56,33 @@ core::result<gateway::route_target> gateway::resolve(std::string_view model) con
                           "model");
 }
 
+core::result<void> gateway::check(const core::chat_request& request) const {
+  auto target = resolve(request.model);
+  if (!target) {
+    return target.error();
+  }
+  core::upstream_target where{target->upstream_model, {}, {}};
+  auto encoded = providers_[target->provider].codec->encode(request, where);
+  if (!encoded) {
+    return encoded.error();
+  }
+  return {};
+}
+
 asio::awaitable<call_outcome> gateway::run(core::chat_request request, event_sink& sink,
-                                           std::vector<core::http_header> trace) {
+                                           call_options options) {
   auto target = resolve(request.model);
   if (!target) {
     call_outcome out;
     out.error = target.error();
     co_return out;
   }
-  co_return co_await attempt(request, *target, sink, trace);
+  co_return co_await attempt(request, *target, sink, options);
 }
 
 asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request,
                                                const route_target& target, event_sink& sink,
-                                               const std::vector<core::http_header>& trace) {
+                                               const call_options& options) {
   const provider_shared& p = providers_[target.provider];
   provider_state& state = *state_[target.provider];
   call_outcome out;
@@ -77,13 +90,15 @@ asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request
   out.upstream_model = target.upstream_model;
 
   core::upstream_target where{target.upstream_model, {}, {}};
-  if (!p.cfg->api_keys.empty()) {
+  if (!options.api_key.empty()) {
+    where.api_key = options.api_key;  // the caller's own provider key (never stored or logged)
+  } else if (!p.cfg->api_keys.empty()) {
     where.api_key = p.cfg->api_keys[state.next_key++ % p.cfg->api_keys.size()];
   }
   for (const auto& [name, value] : p.cfg->headers) {
     where.extra_headers.push_back({name, value});
   }
-  where.extra_headers.insert(where.extra_headers.end(), trace.begin(), trace.end());
+  where.extra_headers.insert(where.extra_headers.end(), options.trace.begin(), options.trace.end());
   auto encoded = p.codec->encode(request, where);
   if (!encoded) {
     out.error = encoded.error();

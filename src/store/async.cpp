@@ -22,6 +22,11 @@ asio::awaitable<core::result<void>> put_on_pool(std::shared_ptr<interaction_stor
   co_return s->put(r);
 }
 
+asio::awaitable<core::result<bool>> update_on_pool(std::shared_ptr<interaction_store> s,
+                                                  interaction_record r) {
+  co_return s->update(r);
+}
+
 asio::awaitable<core::result<std::optional<interaction_record>>> get_on_pool(
     std::shared_ptr<interaction_store> s, std::string id, std::string owner) {
   co_return s->get(id, owner);
@@ -109,6 +114,10 @@ void retention_sweeper::stop() {
 }
 
 std::int64_t retention_sweeper::sweeps() const { return state_->sweeps.load(); }
+
+asio::awaitable<core::result<bool>> async_interactions::update(interaction_record r) {
+  co_return co_await asio::co_spawn(pool_, update_on_pool(store_, std::move(r)), asio::use_awaitable);
+}
 
 asio::awaitable<core::result<void>> async_interactions::put(interaction_record r) {
   co_return co_await asio::co_spawn(pool_, put_on_pool(store_, std::move(r)), asio::use_awaitable);

@@ -41,6 +41,10 @@ constexpr const char* put_sql =
     "INSERT OR REPLACE INTO interactions (id, owner, model, status, previous_id, input_steps, "
     "output_steps, usage, request, created, updated, error, size) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr const char* update_sql =
+    "UPDATE interactions SET model = ?, status = ?, previous_id = ?, input_steps = ?, "
+    "output_steps = ?, usage = ?, request = ?, created = ?, updated = ?, error = ?, size = ? "
+    "WHERE id = ? AND owner = ?";
 constexpr const char* get_sql =
     "SELECT id, owner, model, status, previous_id, input_steps, output_steps, usage, request, "
     "created, updated, error FROM interactions WHERE id = ? AND owner = ?";
@@ -80,6 +84,21 @@ class sqlite_interactions final : public interaction_store {
     st->bind(6, r.input_steps).bind(7, r.output_steps).bind(8, r.usage).bind(9, r.request);
     st->bind(10, r.created).bind(11, r.updated).bind(12, r.error).bind(13, size_of(r));
     return st->run_to_end();
+  }
+
+  core::result<bool> update(const interaction_record& r) override {
+    std::lock_guard lock(mutex_);
+    auto st = db_.prepare(update_sql);
+    if (!st) {
+      return st.error();
+    }
+    st->bind(1, r.model).bind(2, r.status).bind(3, r.previous_id).bind(4, r.input_steps);
+    st->bind(5, r.output_steps).bind(6, r.usage).bind(7, r.request).bind(8, r.created);
+    st->bind(9, r.updated).bind(10, r.error).bind(11, size_of(r)).bind(12, r.id).bind(13, r.owner);
+    if (auto done = st->run_to_end(); !done) {
+      return done.error();
+    }
+    return db_.changes() > 0;
   }
 
   core::result<std::optional<interaction_record>> get(std::string_view id,

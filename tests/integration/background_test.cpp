@@ -193,6 +193,56 @@ TEST(BackgroundInteractions, UpstreamErrorFailsTheRun) {
   EXPECT_EQ(events[events.size() - 2].first, "error");
 }
 
+// DELETE of a running interaction stops it, and its end never brings the record back.
+TEST(BackgroundInteractions, DeleteWhileRunningStaysDeleted) {
+  gateway_harness gw;
+  gw.upstream().push(stalled_stream());
+  std::string id = start(gw);
+  wait_for_upstream_request(gw);
+  ASSERT_EQ(gw.del(base + "/" + id).status, 200);
+  // Bounded wait for the stopped run to end, final write included.
+  for (int i = 0; i < 1000 && gw.app().running_interactions() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(gw.app().running_interactions(), 0u);
+  EXPECT_EQ(gw.get(base + "/" + id).status, 404);
+  EXPECT_EQ(gw.post(base + "/" + id + "/cancel", "", json_body).status, 404);
+}
+
+// A follower of a run that gets cancelled sees it end as cancelled, not as an upstream error.
+TEST(BackgroundInteractions, FollowerSeesTheCancel) {
+  gateway_harness gw;
+  gw.upstream().push(stalled_stream());
+  std::string id = start(gw);
+  wait_for_upstream_request(gw);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    gw.post(base + "/" + id + "/cancel", "", json_body);
+  });
+  auto r = gw.get(base + "/" + id + "?stream=true");
+  canceller.join();
+  ASSERT_EQ(r.status, 200);
+  auto events = sse_events(r.body);
+  ASSERT_GE(events.size(), 3u);
+  for (const auto& [type, payload] : events) {
+    EXPECT_NE(type, "error") << payload.dump();
+  }
+  EXPECT_EQ(events[events.size() - 2].first, "interaction.completed");
+  EXPECT_EQ(events[events.size() - 2].second["interaction"]["status"], "cancelled");
+  auto stored = json::parse(gw.get(base + "/" + id).body);
+  EXPECT_EQ(stored["status"], "cancelled");
+  EXPECT_FALSE(stored.contains("error")) << stored.dump();
+}
+
+// What the provider cannot take is refused before a background run is promised.
+TEST(BackgroundInteractions, ProviderRefusalsComeFirst) {
+  gateway_harness gw;
+  auto r = gw.post(base, R"({"model":"gpt-test","background":true,
+                             "input":[{"type":"video","mime_type":"video/mp4","data":"AAAA"}]})", json_body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(gw.upstream().requests().empty());
+}
+
 // Checked before anything is stored: an unknown model, or background without storage.
 TEST(BackgroundInteractions, RequestErrorsComeFirst) {
   gateway_harness gw;

@@ -79,6 +79,25 @@ TEST(SqliteInteractions, PutReplaces) {
   EXPECT_EQ((*s->get("v1_a", "o"))->status, "completed");
 }
 
+// update only rewrites a record that still exists: a run finishing after its DELETE must not
+// resurrect it, nor write into another owner's record.
+TEST(SqliteInteractions, UpdateNeverResurrects) {
+  temp_db db;
+  auto s = open(db.path());
+  auto r = sample("v1_a", "o");
+  r.status = "in_progress";
+  ASSERT_TRUE(s->put(r));
+  r.status = "completed";
+  EXPECT_TRUE(*s->update(r));
+  EXPECT_EQ((*s->get("v1_a", "o"))->status, "completed");
+  auto other = r;
+  other.owner = "someone-else";
+  EXPECT_FALSE(*s->update(other));
+  ASSERT_TRUE(*s->remove("v1_a", "o"));
+  EXPECT_FALSE(*s->update(r));
+  EXPECT_FALSE(s->get("v1_a", "o")->has_value());
+}
+
 // An acknowledged write survives closing and reopening the database (a restart).
 TEST(SqliteInteractions, SurvivesReopen) {
   temp_db db;

@@ -15,6 +15,7 @@
 #include <interlingua/dialects/interactions_routes.hpp>
 #include <interlingua/service/gateway.hpp>
 #include <interlingua/store/async.hpp>
+#include <interlingua/store/async_sessions.hpp>
 
 namespace interlingua::app {
 
@@ -32,12 +33,15 @@ class application {
   // `grace`. True when everything ended in time.
   bool shutdown(std::chrono::milliseconds grace);
   const config::settings& settings() const { return settings_; }
+  // Background interactions still running (until each has recorded its end).
+  std::size_t running_interactions() const { return runs_->size(); }
 
  private:
   config::settings settings_;
   std::vector<service::provider_shared> providers_;
   std::unique_ptr<boost::asio::thread_pool> store_pool_;
   std::unique_ptr<store::async_interactions> interactions_;
+  std::unique_ptr<store::async_sessions> sessions_;
   std::unique_ptr<store::retention_sweeper> sweeper_;
   std::unique_ptr<dialects::interactions::background_runs> runs_;
   std::unique_ptr<server::http_server> server_;  // last: stops before what its handlers use

@@ -16,6 +16,7 @@
 #include <interlingua/config/config.hpp>
 #include <interlingua/core/events.hpp>
 #include <interlingua/core/provider.hpp>
+#include <interlingua/core/reply.hpp>
 #include <interlingua/net/upstream.hpp>
 
 namespace interlingua::service {
@@ -44,6 +45,19 @@ class event_sink {
   virtual asio::awaitable<bool> on_events(const core::event_list& events) = 0;
 };
 
+// Folds every event into one reply: the sink of unary answers in every dialect.
+class reply_sink final : public event_sink {
+ public:
+  asio::awaitable<bool> on_events(const core::event_list& events) override {
+    acc_.on(events);
+    co_return true;
+  }
+  core::reply take() { return acc_.take(); }
+
+ private:
+  core::accumulator acc_;
+};
+
 struct call_outcome {
   std::optional<core::error> error;  // failed before any event reached the sink
   std::string provider;
@@ -61,10 +75,18 @@ class gateway {
   // Closes the pooled upstream connections (worker stop).
   void close_pools();
 
-  // Runs `request` against the provider its model routes to; `trace` headers (the caller's
-  // trace context) go with the upstream request.
+  // Per call: what the caller adds to the upstream request.
+  struct call_options {
+    std::vector<core::http_header> trace;  // the caller's trace context
+    std::string api_key;                   // replaces the provider's key for this call only
+  };
+  // Runs `request` against the provider its model routes to.
   asio::awaitable<call_outcome> run(core::chat_request request, event_sink& sink,
-                                    std::vector<core::http_header> trace = {});
+                                    call_options options = {});
+
+  // Everything but the I/O: route and encode `request` as run() would, so a request the
+  // provider cannot take is refused before anything is promised (background runs).
+  core::result<void> check(const core::chat_request& request) const;
 
   struct route_target {
     std::size_t provider = 0;
@@ -77,7 +99,7 @@ class gateway {
   struct provider_state;
   asio::awaitable<call_outcome> attempt(const core::chat_request& request,
                                         const route_target& target, event_sink& sink,
-                                        const std::vector<core::http_header>& trace);
+                                        const call_options& options);
 
   const config::settings& settings_;
   const std::vector<provider_shared>& providers_;

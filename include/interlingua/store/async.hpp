@@ -21,6 +21,7 @@ class async_interactions {
       : store_(std::move(store)), pool_(pool) {}
 
   boost::asio::awaitable<core::result<void>> put(interaction_record r);
+  boost::asio::awaitable<core::result<bool>> update(interaction_record r);
   boost::asio::awaitable<core::result<std::optional<interaction_record>>> get(std::string id,
                                                                               std::string owner);
   boost::asio::awaitable<core::result<bool>> remove(std::string id, std::string owner);

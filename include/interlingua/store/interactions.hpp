@@ -40,6 +40,9 @@ class interaction_store {
   virtual ~interaction_store() = default;
   // Inserts or replaces. Returns once the write is durable.
   virtual core::result<void> put(const interaction_record& r) = 0;
+  // Replaces a record that still exists (id and owner); false, writing nothing, when it was
+  // deleted meanwhile — a background run finishing after a DELETE must not bring it back.
+  virtual core::result<bool> update(const interaction_record& r) = 0;
   // nullopt when there is no such id for this owner (another owner's record is invisible).
   virtual core::result<std::optional<interaction_record>> get(std::string_view id,
                                                               std::string_view owner) = 0;

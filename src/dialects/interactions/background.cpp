@@ -136,9 +136,22 @@ class run_sink final : public service::event_sink {
   explicit run_sink(run_state& run) : run_(run) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
+    if (run_.stop_requested()) {
+      // Stopping aborts the upstream read, which the relay reports as a transport error: that
+      // is our doing, not the upstream's, and must not reach followers or the record.
+      core::event_list kept;
+      for (const auto& e : events) {
+        if (!std::holds_alternative<core::stream_error>(e)) {
+          kept.push_back(e);
+        }
+      }
+      acc_.on(kept);
+      run_.append(kept);
+      co_return false;
+    }
     acc_.on(events);
     run_.append(events);
-    co_return !run_.stop_requested().has_value();
+    co_return true;
   }
   core::reply take() { return acc_.take(); }
 
@@ -150,7 +163,8 @@ class run_sink final : public service::event_sink {
 asio::awaitable<service::call_outcome> call_upstream(service::gateway& g, core::chat_request chat,
                                                      service::event_sink& sink,
                                                      std::vector<core::http_header> trace) {
-  co_return co_await g.run(std::move(chat), sink, std::move(trace));
+  service::gateway::call_options options{std::move(trace), {}};
+  co_return co_await g.run(std::move(chat), sink, std::move(options));
 }
 
 }  // namespace
@@ -167,8 +181,9 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
     auto executor = co_await asio::this_coro::executor;
     auto token = asio::bind_cancellation_slot(run.signal().slot(),
                                               asio::as_tuple(asio::use_awaitable));
-    auto [ep, outcome] = co_await asio::co_spawn(
-        executor, call_upstream(g, std::move(job.chat), sink, std::move(job.trace)), std::move(token));
+    // g++ 12: the awaitable is made outside the co_await expression.
+    auto call = call_upstream(g, std::move(job.chat), sink, std::move(job.trace));
+    auto [ep, outcome] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
     thrown = ep;
     out = std::move(outcome);
   }
@@ -176,9 +191,7 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
   std::string status;
   if (auto stop = run.stop_requested()) {
     status = stop->status;
-    if (stop->failure) {
-      reply.failure = stop->failure;
-    }
+    reply.failure = stop->failure;  // the stop's reason, never the aborted read's
   } else if (thrown) {
     status = "failed";
     reply.failure = core::make_error(core::error_kind::internal, "the background run failed");
@@ -190,12 +203,15 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
   }
   job.meta.status = status;
   job.meta.updated = std::chrono::system_clock::now();
+  // An update, not a put: a DELETE during the run removed the record for good.
   auto record = make_record(job.meta, job.req, job.input, reply, job.owner);
-  auto saved = co_await st.put(std::move(record));
+  auto saved = co_await st.update(std::move(record));
   if (!saved) {
     // Left in_progress in the store: the next start marks it failed.
     spdlog::error("background interaction {}: final state not stored: {}", run.id(),
                   saved.error().message);
+  } else if (!*saved) {
+    spdlog::info("background interaction {} was deleted while running; nothing recorded", run.id());
   }
   spdlog::info("background interaction {} ended {} (upstream {}, {} in / {} out tokens)", run.id(),
                status, out.provider, reply.tokens.input, reply.tokens.output + reply.tokens.reasoning);

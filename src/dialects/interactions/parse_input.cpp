@@ -99,11 +99,19 @@ core::result<core::part> parse_function_call(const json& s, const std::string& w
     return field_error(where + ".name", "is required");
   }
   const json* args = member(s, "arguments");
-  if (args && !args->is_object() && !args->is_null()) {
+  if (args && !args->is_object() && !args->is_string() && !args->is_null()) {
     return field_error(where + ".arguments", "must be an object");
   }
+  // A string is the model's own argument text that was not valid JSON (a call cut at max
+  // tokens, stored as it came): carried back verbatim.
+  std::string text_args = "{}";
+  if (args && args->is_object()) {
+    text_args = dump(*args);
+  } else if (args && args->is_string()) {
+    text_args = args->get<std::string>();
+  }
   return core::part{core::tool_call_part{string_or(s, "id"), name->get<std::string>(),
-                                         args && args->is_object() ? dump(*args) : "{}"}};
+                                         std::move(text_args)}};
 }
 
 core::result<core::part> parse_thought(const json& s) {

@@ -51,6 +51,10 @@ std::string status_of(const core::reply& reply) {
   if (reply.failure) {
     return "failed";
   }
+  // Cut at max tokens (possibly inside a call's arguments): incomplete, not an action to take.
+  if (reply.reason == core::finish_reason::length) {
+    return "incomplete";
+  }
   for (const auto& p : reply.parts) {
     if (std::holds_alternative<core::tool_call_part>(p)) {
       return "requires_action";

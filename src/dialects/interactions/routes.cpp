@@ -81,18 +81,6 @@ class stream_sink final : public service::event_sink {
   bool begun_ = false;
 };
 
-class unary_sink final : public service::event_sink {
- public:
-  asio::awaitable<bool> on_events(const core::event_list& events) override {
-    acc_.on(events);
-    co_return true;
-  }
-  core::reply take() { return acc_.take(); }
-
- private:
-  core::accumulator acc_;
-};
-
 // previous_interaction_id: the chain's turns, oldest first. The first link must exist (404
 // otherwise); a deleted link further back ends the history there.
 asio::awaitable<core::result<std::vector<core::turn>>> load_history(store::async_interactions& st,
@@ -165,7 +153,8 @@ struct stored_call {
     meta.updated = std::chrono::system_clock::now();
     core::result<void> saved;
     if (req.store) {
-      saved = co_await st.put(make_record(meta, req, input, reply, owner));
+      auto record = make_record(meta, req, input, reply, owner);  // g++ 12: not in the co_await
+      saved = co_await st.put(std::move(record));
     }
     co_return saved;
   }
@@ -177,16 +166,18 @@ asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
                                         store::async_interactions& st, background_runs& runs,
                                         create_request& req, std::vector<core::turn> input,
                                         interaction_meta meta) {
-  // The model is checked now: an unknown one is the request's error, not the run's.
-  if (auto route = g.resolve(req.chat.model); !route) {
-    co_await send_error(ex, route.error());
+  // What the provider would refuse (unknown model, media it cannot take, built-in tools) is
+  // the request's error now, not the run's later.
+  if (auto checked = g.check(req.chat); !checked) {
+    co_await send_error(ex, checked.error());
     co_return;
   }
   auto executor = co_await asio::this_coro::executor;
   auto run = runs.start(meta.id, executor, req.chat.params.reasoning_summaries);
   if (!run) {
-    co_await send_error(ex, core::make_error(core::error_kind::upstream_unavailable,
-                                             "the gateway is shutting down; try again"));
+    core::error closing = core::make_error(core::error_kind::upstream_unavailable,
+                                           "the gateway is shutting down; try again");
+    co_await send_error(ex, closing);
     co_return;
   }
   // Durable before acknowledged: a crash from here on leaves a record the restart marks failed.
@@ -253,8 +244,8 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     auto renderer = stream_renderer::make(
         meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
     stream_sink sink(ex, std::move(*renderer));
-    auto trace = ex.trace().upstream_headers();
-    auto out = co_await g.run(std::move(req.chat), sink, std::move(trace));
+    service::gateway::call_options options{ex.trace().upstream_headers(), {}};
+    auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
     note(ex, out);
     if (out.error && !sink.begun()) {
       co_await send_error(ex, *out.error);
@@ -272,9 +263,9 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     }
     co_return;
   }
-  unary_sink sink;
-  auto trace = ex.trace().upstream_headers();
-  auto out = co_await g.run(std::move(req.chat), sink, std::move(trace));
+  service::reply_sink sink;
+  service::gateway::call_options options{ex.trace().upstream_headers(), {}};
+  auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
   note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
@@ -323,7 +314,8 @@ asio::awaitable<void> get(exchange& ex, store::async_interactions& st, backgroun
     if (got->status == "in_progress") {
       if (auto run = runs.find(got->id)) {
         options.thought_summaries = run->thought_summaries();
-        co_await follow(ex, run, meta_of(*got), std::move(options));
+        interaction_meta meta = meta_of(*got);  // g++ 12: not built inside the co_await
+        co_await follow(ex, run, std::move(meta), std::move(options));
         co_return;
       }
       auto again = co_await find_stored(ex, st);  // it may have finished just now
@@ -352,12 +344,23 @@ asio::awaitable<void> get(exchange& ex, store::async_interactions& st, backgroun
   co_await ex.respond_json(200, std::move(body));
 }
 
-asio::awaitable<void> remove(exchange& ex, store::async_interactions& st) {
+// Stops a background run still going (cancel, DELETE): its upstream read is aborted at once.
+void stop_run(const std::shared_ptr<run_state>& run) {
+  if (run->request_stop("cancelled", std::nullopt)) {
+    asio::post(run->executor(), [run] { run->signal().emit(asio::cancellation_type::terminal); });
+  }
+}
+
+asio::awaitable<void> remove(exchange& ex, store::async_interactions& st, background_runs& runs) {
   auto removed = co_await st.remove(id_of(ex), ex.owner());
   if (!removed || !*removed) {
     core::error e = removed ? unknown(id_of(ex)) : removed.error();
     co_await send_error(ex, e);
     co_return;
+  }
+  // Deleting a running interaction also stops it; its end is then recorded nowhere.
+  if (auto run = runs.find(id_of(ex))) {
+    stop_run(run);
   }
   co_await ex.respond_json(200, "{}");
 }
@@ -373,12 +376,13 @@ asio::awaitable<void> cancel(exchange& ex, store::async_interactions& st, backgr
     co_return;
   }
   if (auto run = runs.find(got->id); run && got->status == "in_progress") {
-    if (run->request_stop("cancelled", std::nullopt)) {
-      asio::post(run->executor(), [run] { run->signal().emit(asio::cancellation_type::terminal); });
-    }
-    co_await wait_finished(run, cancel_wait);
+    stop_run(run);
+    bool finished = co_await wait_finished(run, cancel_wait);
     auto after = co_await find_stored(ex, st);
     if (after) {
+      if (!finished) {
+        after->status = "cancelled";  // requested; the run records it when its read returns
+      }
       std::string body = render_stored(*after, false, form_of(ex));
       co_await ex.respond_json(200, std::move(body));
     }
@@ -401,7 +405,8 @@ void add_routes(server::router& r, service::gateway& g, store::async_interaction
     r.add(http::verb::post, base,
           [&g, &st, &runs](exchange& ex) { return create(ex, g, st, runs); });
     r.add(http::verb::get, base + "/{id}", [&st, &runs](exchange& ex) { return get(ex, st, runs); });
-    r.add(http::verb::delete_, base + "/{id}", [&st](exchange& ex) { return remove(ex, st); });
+    r.add(http::verb::delete_, base + "/{id}",
+          [&st, &runs](exchange& ex) { return remove(ex, st, runs); });
     r.add(http::verb::post, base + "/{id}/cancel",
           [&st, &runs](exchange& ex) { return cancel(ex, st, runs); });
   }
