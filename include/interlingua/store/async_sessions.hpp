@@ -1,0 +1,53 @@
+#pragma once
+
+// The session store as workers see it: every call runs on the store thread pool and is
+// co_awaited, so a worker never blocks on disk. One method per session_store method.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <interlingua/store/sessions.hpp>
+
+namespace interlingua::store {
+
+class async_sessions {
+ public:
+  async_sessions(std::shared_ptr<session_store> store, boost::asio::thread_pool& pool)
+      : store_(std::move(store)), pool_(pool) {}
+
+  boost::asio::awaitable<core::result<void>> put_agent(document_record r);
+  boost::asio::awaitable<core::result<std::optional<document_record>>> get_agent(
+      std::string id, std::string owner);
+  boost::asio::awaitable<core::result<std::vector<document_record>>> list_agents(std::string owner,
+                                                                                 list_query q);
+  boost::asio::awaitable<core::result<bool>> remove_agent(std::string id, std::string owner);
+
+  boost::asio::awaitable<core::result<void>> put_session(document_record r);
+  boost::asio::awaitable<core::result<std::optional<document_record>>> get_session(
+      std::string id, std::string owner);
+  boost::asio::awaitable<core::result<std::vector<document_record>>> list_sessions(
+      std::string owner, list_query q);
+  boost::asio::awaitable<core::result<bool>> remove_session(std::string id, std::string owner);
+
+  boost::asio::awaitable<core::result<bool>> append_entries(std::string session_id,
+                                                            std::string owner,
+                                                            std::vector<entry_record> entries);
+  boost::asio::awaitable<core::result<std::vector<entry_record>>> history(std::string session_id,
+                                                                          std::string owner);
+  boost::asio::awaitable<core::result<bool>> clear_history(std::string session_id,
+                                                           std::string owner);
+
+  session_store& blocking() { return *store_; }
+  boost::asio::thread_pool& pool() { return pool_; }
+
+ private:
+  std::shared_ptr<session_store> store_;
+  boost::asio::thread_pool& pool_;
+};
+
+}  // namespace interlingua::store
