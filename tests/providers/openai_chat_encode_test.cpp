@@ -137,5 +137,23 @@ TEST(OpenAiChatEncodeMedia, RefusalsNameTheInput) {
   }
 }
 
+// Penalties and logit_bias map to Chat Completions' fields of the same names (fixture "params").
+TEST(OpenAiChatEncodeParams, PenaltiesAndLogitBias) {
+  for (const auto& c : mappings().at("params")) {
+    SCOPED_TRACE(c["why"].get<std::string>());
+    core::chat_request req;
+    if (c["frequency_penalty"].is_number()) {
+      req.params.frequency_penalty = c["frequency_penalty"].get<double>();
+    }
+    if (c["presence_penalty"].is_number()) {
+      req.params.presence_penalty = c["presence_penalty"].get<double>();
+    }
+    req.params.logit_bias = c["logit_bias"].get<std::string>();
+    for (const char* key : {"frequency_penalty", "presence_penalty", "logit_bias"}) {
+      EXPECT_EQ(encoded(req, key), c["expect"][key]) << key;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace interlingua

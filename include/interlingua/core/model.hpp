@@ -92,6 +92,9 @@ struct generation_params {
   std::optional<std::int64_t> max_output_tokens;
   std::optional<std::int64_t> seed;
   std::vector<std::string> stop;
+  std::optional<double> frequency_penalty;  // -2 to 2 on OpenAI
+  std::optional<double> presence_penalty;   // -2 to 2 on OpenAI
+  std::string logit_bias;  // {"<token id>": bias} as JSON object text; empty = none
   reasoning_level reasoning = reasoning_level::unset;
   bool reasoning_summaries = false;
 };

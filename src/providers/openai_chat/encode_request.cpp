@@ -184,6 +184,17 @@ void encode_params(const core::generation_params& p, json& body) {
   if (!p.stop.empty()) {
     body["stop"] = p.stop;
   }
+  if (p.frequency_penalty) {
+    body["frequency_penalty"] = *p.frequency_penalty;
+  }
+  if (p.presence_penalty) {
+    body["presence_penalty"] = *p.presence_penalty;
+  }
+  // The dialect hands over an object; anything else is dropped rather than sent to be refused.
+  if (auto bias = p.logit_bias.empty() ? std::nullopt : core::json_util::parse(p.logit_bias);
+      bias && bias->is_object()) {
+    body["logit_bias"] = std::move(*bias);
+  }
   if (const char* effort = effort_name(p.reasoning)) {
     body["reasoning_effort"] = effort;
   }
