@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <interlingua/dialects/interactions_routes.hpp>
+#include <interlingua/dialects/sessions_routes.hpp>
 #include <interlingua/store/async.hpp>
 
 namespace interlingua::app {
@@ -73,11 +74,17 @@ application::application(config::settings s) : settings_(std::move(s)) {
   sweeper_ = std::make_unique<store::retention_sweeper>(db, *store_pool_, retention);
   interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
   runs_ = std::make_unique<dialects::interactions::background_runs>();
+  auto session_db = store::open_sqlite_sessions(settings_.store.path, error);
+  if (!session_db) {
+    throw std::runtime_error(error);
+  }
+  sessions_ = std::make_unique<store::async_sessions>(std::move(session_db), *store_pool_);
   server_ = std::make_unique<server::http_server>(
       server_options(settings_), [this](unsigned, boost::asio::io_context& io) {
         auto routes = std::make_shared<server::router>();
         auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
         dialects::interactions::add_routes(*routes, *gateway, *interactions_, *runs_);
+        dialects::sessions::add_routes(*routes, *gateway, *sessions_);
         routes->hold(gateway);
         routes->on_stop([g = gateway.get()] { g->close_pools(); });
         return routes;

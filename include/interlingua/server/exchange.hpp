@@ -70,6 +70,9 @@ class exchange {
   // One write; only after the previous completed (back-pressure). False when the client is gone.
   asio::awaitable<bool> write(std::string_view data);
   asio::awaitable<bool> end_stream();
+  // Ends a started stream without its last chunk by closing the connection: the client sees the
+  // body cut off, which is how a dialect without an in-band error event reports a failure.
+  void abort() { broken_ = true; }
 
   bool started() const { return status_ != 0; }
   unsigned status() const { return status_; }
