@@ -10,9 +10,17 @@ namespace interlingua::server {
 
 std::string presented_key(const exchange& ex) {
   std::string_view auth = ex.header("authorization");
-  constexpr std::string_view bearer = "Bearer ";
-  if (auth.size() > bearer.size() && auth.substr(0, bearer.size()) == bearer) {
-    return std::string(auth.substr(bearer.size()));
+  // The scheme name is case-insensitive (RFC 9110 §11.1): "bearer k" is as good as "Bearer k".
+  constexpr std::string_view bearer = "bearer ";
+  if (auth.size() > bearer.size()) {
+    bool is_bearer = true;
+    for (std::size_t i = 0; i < bearer.size(); ++i) {
+      char c = auth[i];
+      is_bearer = is_bearer && (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == bearer[i];
+    }
+    if (is_bearer) {
+      return std::string(auth.substr(bearer.size()));
+    }
   }
   if (auto goog = ex.header("x-goog-api-key"); !goog.empty()) {
     return std::string(goog);

@@ -82,6 +82,23 @@ TEST(InteractionsParse, LegacyTurns) {
   EXPECT_EQ(text_of(r->chat.turns[1].parts.at(0)), "Hello!");
 }
 
+// Legacy {role, content} turns carried thoughts, calls and results as contents too (spec §4.2).
+TEST(InteractionsParse, LegacyTurnsWithToolContents) {
+  auto r = parse_create(fixture("create_legacy_turns_tools.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& turns = r->chat.turns;
+  ASSERT_EQ(turns.size(), 3u);
+  EXPECT_EQ(turns[1].who, core::role::assistant);
+  ASSERT_EQ(turns[1].parts.size(), 2u);
+  EXPECT_EQ(std::get<core::thought_part>(turns[1].parts[0]).signature, "c2lnbmF0dXJl");
+  const auto& call = std::get<core::tool_call_part>(turns[1].parts[1]);
+  EXPECT_EQ(call.id, "call_1");
+  EXPECT_EQ(call.arguments, R"({"city":"Paris"})");
+  const auto& result = std::get<core::tool_result_part>(turns[2].parts.at(0));
+  EXPECT_EQ(result.call_id, "call_1");
+  EXPECT_EQ(result.content, "sunny");
+}
+
 // Every client mistake is a 400-class error naming the field, never a crash or a 5xx. The cases
 // (with why each exists) are in fixtures/interactions/parse_errors.json.
 TEST(InteractionsParseErrors, NameTheField) {

@@ -87,6 +87,13 @@ TEST(InteractionsRender, LineSeparatorsAreEscaped) {
   EXPECT_NE(body.find("\\u2028"), std::string::npos);
 }
 
+// U+0085 (NEL) too: Python's splitlines breaks on it as well.
+TEST(InteractionsRender, NextLineIsEscaped) {
+  auto r = render_error(core::make_error(core::error_kind::invalid_request, "a\xC2\x85" "b"));
+  EXPECT_EQ(r.body.find("\xC2\x85"), std::string::npos);
+  EXPECT_NE(r.body.find("a\\u0085b"), std::string::npos) << r.body;
+}
+
 // The stream follows spec §6 exactly, and agrees with the unary answer by construction.
 TEST(InteractionsRender, StreamEventSequence) {
   stream_renderer r(meta(), /*thought_summaries=*/true);

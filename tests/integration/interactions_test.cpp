@@ -42,6 +42,25 @@ TEST(InteractionsE2E, UnaryCreate) {
 }
 
 // The plain /v1beta and /v1 paths serve the same API (SDK 3.x defaults to v1).
+// A unary answer carries thought summaries only when thinking_summaries is "auto", like a stream.
+TEST(InteractionsE2E, ThoughtSummariesOnlyWhenAsked) {
+  gateway_harness gw;
+  const std::string reasoned = R"({"id":"c","object":"chat.completion","created":1,"model":"o",
+    "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant",
+    "reasoning_content":"Let me think.","content":"42"}}],
+    "usage":{"prompt_tokens":3,"completion_tokens":9,"total_tokens":12,
+    "completion_tokens_details":{"reasoning_tokens":7}}})";
+  gw.upstream().push({200, reasoned});
+  gw.upstream().push({200, reasoned});
+  auto plain = body_json(gw.post(path, R"({"model":"gpt-test","input":"q"})"));
+  auto asked = body_json(gw.post(path, R"({"model":"gpt-test","input":"q",
+                                           "generation_config":{"thinking_summaries":"auto"}})"));
+  ASSERT_EQ(plain["steps"][0]["type"], "thought");
+  EXPECT_FALSE(plain["steps"][0].contains("summary")) << plain.dump();
+  EXPECT_EQ(asked["steps"][0]["summary"][0]["text"], "Let me think.");
+  EXPECT_EQ(plain["usage"]["total_thought_tokens"], 7);  // counted either way
+}
+
 TEST(InteractionsE2E, AllPathPrefixes) {
   gateway_harness gw;
   for (const char* p : {"/v1beta/interactions", "/v1/interactions", "/v3/compat/v1/interactions"}) {

@@ -144,11 +144,31 @@ core::result<void> parse_legacy_turn(const json& t, const std::string& where,
   if (!content) {
     return field_error(where + ".content", "is required");
   }
-  auto parts = parse_content_list(*content, where + ".content");
-  if (!parts) {
-    return parts.error();
+  std::string at = where + ".content";
+  std::vector<core::part> parts;
+  if (content->is_array()) {
+    // Legacy contents also carried the model's thoughts and calls and the client's results.
+    for (std::size_t i = 0; i < content->size(); ++i) {
+      std::string item = at + "[" + std::to_string(i) + "]";
+      const json& c = (*content)[i];
+      std::string type = string_or(c, "type");
+      auto p = type == "function_result" ? parse_function_result(c, item)
+               : type == "function_call" ? parse_function_call(c, item)
+               : type == "thought"       ? parse_thought(c)
+                                         : parse_content(c, item);
+      if (!p) {
+        return p.error();
+      }
+      parts.push_back(std::move(*p));
+    }
+  } else {
+    auto list = parse_content_list(*content, at);
+    if (!list) {
+      return list.error();
+    }
+    parts = std::move(*list);
   }
-  append(turns, r == "user" ? core::role::user : core::role::assistant, std::move(*parts));
+  append(turns, r == "user" ? core::role::user : core::role::assistant, std::move(parts));
   return {};
 }
 

@@ -128,6 +128,10 @@ std::string dump_wire(const json& j) {
     }
     at += 2;
   }
+  // U+0085 (NEL) likewise.
+  for (std::size_t at = s.find("\xC2\x85"); at != std::string::npos; at = s.find("\xC2\x85", at)) {
+    s.replace(at, 2, "\\u0085");
+  }
   return s;
 }
 

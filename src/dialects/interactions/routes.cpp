@@ -265,6 +265,7 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
   }
   service::reply_sink sink;
   service::gateway::call_options options{ex.trace().upstream_headers(), {}};
+  bool summaries = req.chat.params.reasoning_summaries;
   auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
   note(ex, out);
   if (out.error) {
@@ -272,6 +273,15 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     co_return;
   }
   core::reply reply = sink.take();
+  if (!summaries) {
+    // thinking_summaries not "auto": thoughts keep their signatures but carry no summary, as a
+    // stream would send them (spec §6.3).
+    for (auto& p : reply.parts) {
+      if (auto* t = std::get_if<core::thought_part>(&p)) {
+        t->text.clear();
+      }
+    }
+  }
   auto saved = co_await call.save(meta, reply, false);
   if (!saved) {
     co_await send_error(ex, saved.error());
