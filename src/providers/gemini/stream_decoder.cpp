@@ -1,0 +1,245 @@
+#include <interlingua/providers/gemini.hpp>
+
+#include <interlingua/core/json_util.hpp>
+
+namespace interlingua::providers::gemini {
+
+namespace {
+
+using nlohmann::json;
+using namespace core::json_util;
+
+// promptTokenCount includes cached tokens and candidatesTokenCount excludes thoughts: core's
+// meanings already.
+core::usage read_usage(const json& u) {
+  core::usage out;
+  out.input = integer_or(u, "promptTokenCount");
+  out.cached = integer_or(u, "cachedContentTokenCount");
+  out.output = integer_or(u, "candidatesTokenCount");
+  out.reasoning = integer_or(u, "thoughtsTokenCount");
+  out.tool_use = integer_or(u, "toolUsePromptTokenCount");
+  return out;
+}
+
+// There is no tool-call reason: calls come with STOP and are told apart by the parts.
+core::finish_reason read_finish(std::string_view reason, bool called) {
+  if (reason == "STOP") {
+    return called ? core::finish_reason::tool_calls : core::finish_reason::stop;
+  }
+  if (reason == "MAX_TOKENS") {
+    return core::finish_reason::length;
+  }
+  for (std::string_view filtered :
+       {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"}) {
+    if (reason == filtered) {
+      return core::finish_reason::content_filter;
+    }
+  }
+  // IMAGE_SAFETY, IMAGE_PROHIBITED_CONTENT, IMAGE_RECITATION, IMAGE_OTHER (spec §5).
+  if (reason.rfind("IMAGE_", 0) == 0) {
+    return core::finish_reason::content_filter;
+  }
+  return core::finish_reason::unknown;
+}
+
+// Only candidate 0 is read: more are never requested.
+const json* first_candidate(const json& chunk) {
+  const json* candidates = member(chunk, "candidates");
+  if (!candidates || !candidates->is_array()) {
+    return nullptr;
+  }
+  for (const auto& c : *candidates) {
+    if (c.is_object() && integer_or(c, "index") == 0) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+// Every chunk is a whole GenerateContentResponse holding only the new parts, with cumulative
+// usage. Text and thought chunks extend the open part; each functionCall is whole in one chunk.
+// A thoughtSignature on a text or functionCall part belongs to the thinking that led to it: it
+// closes the open thought, or a thought part of its own just before that part (the shape Google's
+// Interactions API shows, and what the encoder turns back into the same wire part).
+class decoder final : public core::stream_decoder {
+ public:
+  void on_event(std::string_view, std::string_view data, core::event_list& out) override {
+    if (done_) {
+      return;
+    }
+    auto chunk = parse(data);
+    if (!chunk || !chunk->is_object()) {
+      end_with(core::make_error(core::error_kind::upstream_error,
+                                "upstream sent a response that is not JSON"),
+               out);
+      return;
+    }
+    on_chunk(*chunk, data, out);
+  }
+
+  // No sentinel ends a Gemini stream: EOF before a finishReason means it was cut off.
+  void on_end(core::event_list& out) override {
+    if (done_) {
+      return;
+    }
+    end_with(core::make_error(core::error_kind::upstream_unavailable,
+                              "upstream stream ended before completion"),
+             out);
+  }
+
+  bool done() const override { return done_; }
+
+ private:
+  void end_with(core::error e, core::event_list& out) {
+    close_open(out);
+    out.push_back(core::stream_error{std::move(e)});
+    done_ = true;
+  }
+
+  void on_chunk(const json& chunk, std::string_view data, core::event_list& out) {
+    if (const auto* e = member(chunk, "error")) {
+      // Mid-stream errors carry the HTTP code they would have had: an overload stays retryable.
+      auto code = e->is_object() ? integer(*e, "code") : std::nullopt;
+      int status = code && *code >= 400 && *code < 600 ? static_cast<int>(*code) : 0;
+      end_with(decode_error(status, data, std::nullopt), out);
+      return;
+    }
+    if (!started_) {
+      out.push_back(core::message_start{string_or(chunk, "responseId"),
+                                        string_or(chunk, "modelVersion")});
+      started_ = true;
+    }
+    const json* candidate = first_candidate(chunk);
+    if (candidate) {
+      on_candidate(*candidate, out);
+    }
+    if (const auto* u = member(chunk, "usageMetadata"); u && u->is_object()) {
+      // Cumulative on nearly every chunk: only changes are worth an event.
+      core::usage value = read_usage(*u);
+      if (!reported_ || value != usage_) {
+        out.push_back(core::usage_update{value});
+        usage_ = value;
+        reported_ = true;
+      }
+    }
+    std::string reason = candidate ? string_or(*candidate, "finishReason") : std::string{};
+    const json* feedback = member(chunk, "promptFeedback");
+    if (reason.empty() && !candidate && feedback && member_string(*feedback, "blockReason")) {
+      reason = "SAFETY";  // the prompt itself was blocked: no candidate at all
+    }
+    if (!reason.empty()) {
+      close_open(out);
+      out.push_back(core::finish{read_finish(reason, calls_ > 0)});
+      done_ = true;
+    }
+  }
+
+  void on_candidate(const json& candidate, core::event_list& out) {
+    const json* content = member(candidate, "content");
+    const json* parts = content ? member(*content, "parts") : nullptr;
+    if (!parts || !parts->is_array()) {
+      return;
+    }
+    for (const auto& part : *parts) {
+      on_part(part, out);
+    }
+  }
+
+  void on_part(const json& part, core::event_list& out) {
+    const json* words = member_string(part, "text");
+    const json* call = member(part, "functionCall");
+    std::string signature = string_or(part, "thoughtSignature");
+    const json* thought = member(part, "thought");
+    if (thought && thought->is_boolean() && thought->get<bool>()) {
+      if (words && !text(*words).empty()) {
+        append(core::part_kind::thought, text(*words), out);
+      }
+      if (!signature.empty()) {
+        sign(std::move(signature), out);
+      }
+      return;
+    }
+    // Parts core has no kind for (executableCode, inlineData, ...) are skipped with their
+    // signature, which would otherwise land on the wrong part when carried back.
+    if (!(call && call->is_object()) && !words) {
+      return;
+    }
+    if (!signature.empty()) {
+      sign(std::move(signature), out);
+      close_open(out);
+    }
+    if (call && call->is_object()) {
+      on_call(*call, out);
+    } else if (!text(*words).empty()) {
+      append(core::part_kind::text, text(*words), out);
+    }
+  }
+
+  // Gemini gives calls no id (or its own `id`): "call_<n>" numbers them in answer order, the same
+  // in a stream and a whole reply.
+  void on_call(const json& call, core::event_list& out) {
+    std::string id = string_or(call, "id");
+    if (id.empty()) {
+      id = "call_" + std::to_string(calls_);
+    }
+    ++calls_;
+    open_part(core::part_kind::tool_call, std::move(id), string_or(call, "name"), out);
+    const json* args = member(call, "args");
+    out.push_back(core::tool_args_delta{open_, args ? dump(*args) : std::string("{}")});
+    close_open(out);
+  }
+
+  // A thought keeps at most one signature, as its last delta.
+  void sign(std::string signature, core::event_list& out) {
+    if (open_ < 0 || open_kind_ != core::part_kind::thought || open_signed_) {
+      open_part(core::part_kind::thought, {}, {}, out);
+    }
+    out.push_back(core::signature_delta{open_, std::move(signature)});
+    open_signed_ = true;
+  }
+
+  void append(core::part_kind kind, const std::string& text, core::event_list& out) {
+    if (open_ < 0 || open_kind_ != kind || open_signed_) {
+      open_part(kind, {}, {}, out);
+    }
+    if (kind == core::part_kind::thought) {
+      out.push_back(core::thought_delta{open_, text});
+    } else {
+      out.push_back(core::text_delta{open_, text});
+    }
+  }
+
+  void open_part(core::part_kind kind, std::string id, std::string name, core::event_list& out) {
+    close_open(out);
+    open_ = next_index_++;
+    open_kind_ = kind;
+    open_signed_ = false;
+    out.push_back(core::part_start{open_, kind, std::move(id), std::move(name)});
+  }
+
+  void close_open(core::event_list& out) {
+    if (open_ >= 0) {
+      out.push_back(core::part_stop{open_});
+      open_ = -1;
+      open_signed_ = false;
+    }
+  }
+
+  bool started_ = false;
+  bool done_ = false;
+  bool reported_ = false;
+  core::usage usage_;
+  int calls_ = 0;
+  int next_index_ = 0;
+  int open_ = -1;
+  core::part_kind open_kind_ = core::part_kind::text;
+  bool open_signed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<core::stream_decoder> make_stream_decoder() {
+  return std::make_unique<decoder>();
+}
+
+}  // namespace interlingua::providers::gemini
