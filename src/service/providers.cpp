@@ -1,5 +1,7 @@
 #include <interlingua/service/gateway.hpp>
 
+#include <interlingua/providers/anthropic.hpp>
+#include <interlingua/providers/gemini.hpp>
 #include <interlingua/providers/openai_chat.hpp>
 
 namespace interlingua::service {
@@ -9,8 +11,8 @@ namespace {
 std::shared_ptr<const core::provider_codec> codec_for(config::provider_kind kind) {
   switch (kind) {
     case config::provider_kind::openai_chat: return providers::openai_chat::make_codec();
-    case config::provider_kind::anthropic:
-    case config::provider_kind::gemini: break;
+    case config::provider_kind::anthropic: return providers::anthropic::make_codec();
+    case config::provider_kind::gemini: return providers::gemini::make_codec();
   }
   return nullptr;
 }

@@ -153,6 +153,8 @@ TEST(config_load, example_file_loads_without_env) {
   scoped_env url{"INTERLINGUA_OPENAI_BASE_URL", std::nullopt};
   scoped_env key{"OPENAI_API_KEY", std::nullopt};
   scoped_env ca{"INTERLINGUA_OPENAI_CA_FILE", std::nullopt};
+  scoped_env anthropic_url{"INTERLINGUA_ANTHROPIC_BASE_URL", std::nullopt};
+  scoped_env gemini_url{"INTERLINGUA_GEMINI_BASE_URL", std::nullopt};
   const auto s = load_ok(cfg::load_file(example_file));
   EXPECT_EQ(s.listen.host, "127.0.0.1");
   EXPECT_EQ(s.listen.port, 8080);
@@ -163,8 +165,17 @@ TEST(config_load, example_file_loads_without_env) {
   EXPECT_TRUE(openai.ca_file.empty());
   EXPECT_FALSE(openai.allow_plain_http);
   EXPECT_TRUE(s.auth.keys.empty());
-  ASSERT_EQ(s.models.size(), 1u);
-  EXPECT_EQ(s.models[0].provider, "openai");
+  // Provider-prefixed ids and model families route to their provider; the rest to OpenAI.
+  ASSERT_EQ(s.models.size(), 6u);
+  EXPECT_EQ(s.models[0].match, "anthropic/*");
+  EXPECT_EQ(s.models[0].provider, "anthropic");
+  EXPECT_EQ(s.models[3].provider, "gemini");
+  EXPECT_EQ(s.models.back().match, "*");
+  EXPECT_EQ(s.models.back().provider, "openai");
+  ASSERT_NE(s.find_provider("anthropic"), nullptr);
+  EXPECT_EQ(s.find_provider("anthropic")->base_url, "https://api.anthropic.com/v1");
+  ASSERT_NE(s.find_provider("gemini"), nullptr);
+  EXPECT_EQ(s.find_provider("gemini")->kind, cfg::provider_kind::gemini);
   // The example documents the defaults, so it must agree with them.
   const cfg::settings defaults;
   EXPECT_EQ(s.limits.max_body_bytes, defaults.limits.max_body_bytes);

@@ -208,9 +208,9 @@ TEST(InteractionsE2E, BadInput) {
 // A model no route serves is a 404 naming the model.
 TEST(InteractionsE2E, UnknownModel) {
   gateway_harness gw;
-  auto r = gw.post(path, R"({"model":"claude-x","input":"hi"})");
+  auto r = gw.post(path, R"({"model":"mistral-x","input":"hi"})");
   EXPECT_EQ(r.status, 404);
-  EXPECT_NE(body_json(r)["error"]["message"].get<std::string>().find("claude-x"), std::string::npos);
+  EXPECT_NE(body_json(r)["error"]["message"].get<std::string>().find("mistral-x"), std::string::npos);
 }
 
 }  // namespace
