@@ -231,6 +231,54 @@ TEST_P(ProviderMatrix, SessionChat) {
             "Paris");
 }
 
+// Session chat with thinking and with an upstream error: thoughts stay out of the content but
+// count as completion tokens; the provider's error comes back in Julep's envelope, nothing saved.
+TEST_P(ProviderMatrix, SessionChatThinkingAndError) {
+  std::filesystem::path captured = std::filesystem::path(IL_SHARED_DIR) / "fixtures" / "upstream" /
+                                   GetParam().thinking_fixture;
+  if (!std::filesystem::exists(captured)) {
+    GTEST_SKIP() << "no ../shared fixtures here";
+  }
+  auto agent = gw.post("/agents", R"({"name":"Ada","model":")" + std::string(GetParam().model) + R"("})", json_body);
+  auto session = gw.post("/sessions", R"({"agent":")" + json::parse(agent.body)["id"].get<std::string>() + R"("})",
+                         json_body);
+  std::string id = json::parse(session.body)["id"];
+  std::ifstream in(captured, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  gw.upstream().push({200, text.str(), "text/event-stream"});
+  auto thought = gw.post("/sessions/" + id + "/chat",
+                         R"({"messages":[{"role":"user","content":"think"}],"stream":true})", json_body);
+  ASSERT_EQ(thought.status, 200);
+  EXPECT_FALSE(thought.error) << thought.error.message();
+  std::string content;
+  for (std::size_t at = 0; (at = thought.body.find("data: ", at)) != std::string::npos;) {
+    auto end = thought.body.find("\n\n", at);
+    // Bound first: a range-for over a temporary's member dangles.
+    json chunk = json::parse(thought.body.substr(at + 6, end - at - 6));
+    for (const auto& c : chunk["choices"]) {
+      if (c["delta"]["content"].is_string()) {
+        content += c["delta"]["content"].get<std::string>();
+      }
+    }
+    at = end;
+  }
+  EXPECT_FALSE(content.empty());  // the answer, without the thinking before it
+  auto last = thought.body.rfind("data: ");
+  ASSERT_NE(last, std::string::npos);
+  auto final_chunk = json::parse(thought.body.substr(last + 6, thought.body.find("\n\n", last) - last - 6));
+  EXPECT_GT(final_chunk["usage"]["completion_tokens"].get<int>(), 0);
+
+  gw.upstream().push(GetParam().error);
+  auto failed = gw.post("/sessions/" + id + "/chat", R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
+  EXPECT_EQ(failed.status, GetParam().error_status) << failed.body;
+  auto e = json::parse(failed.body)["error"];
+  EXPECT_TRUE(e["message"].get<std::string>().find("Overloaded") != std::string::npos ||
+              e["message"].get<std::string>().find("exhausted") != std::string::npos) << failed.body;
+  // Only the successful chat was saved: its request and reply.
+  EXPECT_EQ(json::parse(gw.get("/sessions/" + id + "/history").body)["entries"].size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Upstreams, ProviderMatrix, ::testing::ValuesIn(kinds()),
                          [](const auto& info) { return std::string(info.param.name); });
 
