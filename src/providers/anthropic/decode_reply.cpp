@@ -1,5 +1,7 @@
 #include <interlingua/providers/anthropic.hpp>
 
+#include "../codec.hpp"
+
 #include <interlingua/core/json_util.hpp>
 
 namespace interlingua::providers::anthropic {
@@ -8,17 +10,7 @@ namespace {
 
 using nlohmann::json;
 using namespace core::json_util;
-
-// The provider's own message from an error body or event: {"type":"error","error":{"message"}}.
-std::string error_message(const json& body) {
-  if (const auto* e = member(body, "error")) {
-    if (e->is_string()) {
-      return e->get<std::string>();
-    }
-    return string_or(*e, "message");
-  }
-  return string_or(body, "message");
-}
+using providers::error_message;
 
 // One Messages content block as the events a stream of it gives. Server-tool and other unknown
 // blocks are skipped without taking an index.

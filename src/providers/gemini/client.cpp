@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "../codec.hpp"
+
 namespace interlingua::providers::gemini {
 
 namespace {
@@ -27,43 +29,12 @@ std::string model_path(std::string_view model) {
   return out;
 }
 
-class codec final : public core::provider_codec {
- public:
-  core::result<core::upstream_request> encode(const core::chat_request& request,
-                                              const core::upstream_target& target) const override {
-    auto body = encode_body(request, target);
-    if (!body) {
-      return body.error();
-    }
-    core::upstream_request out;
-    out.path = encode_path(target, request.stream);
-    out.stream = request.stream;
-    out.body = std::move(*body);
-    out.headers.push_back({"content-type", "application/json"});
-    out.headers.push_back({"accept", request.stream ? "text/event-stream" : "application/json"});
-    if (!target.api_key.empty()) {
-      // The header rather than ?key=: query strings end up in access logs.
-      out.headers.push_back({"x-goog-api-key", target.api_key});
-    }
-    for (const auto& h : target.extra_headers) {
-      out.headers.push_back(h);
-    }
-    return out;
+void headers(const core::upstream_target& target, std::vector<core::http_header>& out) {
+  if (!target.api_key.empty()) {
+    // The header rather than ?key=: query strings end up in access logs.
+    out.push_back({"x-goog-api-key", target.api_key});
   }
-
-  void decode_reply(std::string_view body, core::event_list& out) const override {
-    gemini::decode_reply(body, out);
-  }
-
-  std::unique_ptr<core::stream_decoder> make_stream_decoder() const override {
-    return gemini::make_stream_decoder();
-  }
-
-  core::error decode_error(int status, std::string_view body,
-                           std::optional<int> retry_after_s) const override {
-    return gemini::decode_error(status, body, retry_after_s);
-  }
-};
+}
 
 }  // namespace
 
@@ -72,6 +43,11 @@ std::string encode_path(const core::upstream_target& target, bool stream) {
          (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
 }
 
-std::unique_ptr<core::provider_codec> make_codec() { return std::make_unique<codec>(); }
+const wire generate_content{&encode_body, &encode_path, &headers, &decode_reply,
+                            &make_stream_decoder, &decode_error};
+
+std::unique_ptr<core::provider_codec> make_codec() {
+  return providers::make_codec(generate_content);
+}
 
 }  // namespace interlingua::providers::gemini

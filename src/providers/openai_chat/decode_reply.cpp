@@ -1,5 +1,7 @@
 #include <interlingua/providers/openai_chat.hpp>
 
+#include "../codec.hpp"
+
 #include "usage.hpp"
 
 namespace interlingua::providers::openai_chat {
@@ -8,18 +10,7 @@ namespace {
 
 using nlohmann::json;
 using namespace core::json_util;
-
-// The provider's own message from an error body: {"error":{"message"}} (OpenAI, OpenRouter),
-// a bare {"message"} (vLLM) or {"error":"text"} (some proxies).
-std::string error_message(const json& body) {
-  if (const auto* e = member(body, "error")) {
-    if (e->is_string()) {
-      return e->get<std::string>();
-    }
-    return string_or(*e, "message");
-  }
-  return string_or(body, "message");
-}
+using providers::error_message;
 
 void decode_tool_calls(const json& calls, int& index, core::event_list& out) {
   for (const auto& call : calls) {
