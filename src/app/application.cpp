@@ -50,7 +50,8 @@ void recover_runs(store::interaction_store& db) {
     throw std::runtime_error(failed.error().message);
   }
   if (*failed > 0) {
-    spdlog::warn("store: {} interaction(s) left running by the previous process marked failed", *failed);
+    spdlog::warn("store: {} interaction(s) left running by the previous process marked failed",
+                 *failed);
   }
 }
 
@@ -119,7 +120,8 @@ bool application::shutdown(std::chrono::milliseconds grace) {
   // nothing is left in_progress (a run that misses the deadline is failed at the next start).
   runs_->stop_all("the gateway shut down before the interaction finished");
   bool runs_done = runs_->wait_idle(grace);
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   bool drained = server_->shutdown(std::max(left, std::chrono::milliseconds(0)));
   return runs_done && drained;
 }

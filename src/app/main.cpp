@@ -6,15 +6,16 @@
 #include <iostream>
 #include <string>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
 
 #include <interlingua/app/application.hpp>
 
 namespace {
 
-constexpr const char* usage_text = R"(usage: interlingua [--config FILE] [--check-config] [--version] [--help]
+constexpr const char* usage_text =
+    R"(usage: interlingua [--config FILE] [--check-config] [--version] [--help]
 
   --config FILE    YAML configuration (default: embedded defaults, see config/interlingua.yaml)
   --check-config   validate the configuration and exit (non-zero with file, line and reason)
@@ -76,8 +77,10 @@ int main(int argc, char** argv) {
     spdlog::info("listening on http://{}:{} with {} provider(s)", s.listen.host, gateway.port(),
                  s.providers.size());
     if (s.auth.keys.empty()) {
-      spdlog::warn("no gateway keys configured (auth.keys): the gateway is open to anyone who "
-                   "can reach {}:{}", s.listen.host, gateway.port());
+      spdlog::warn(
+          "no gateway keys configured (auth.keys): the gateway is open to anyone who "
+          "can reach {}:{}",
+          s.listen.host, gateway.port());
     }
     boost::asio::io_context signals_io;
     boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <span>
@@ -35,8 +35,7 @@ struct load_failure {
 
 // Walks the parsed document into `out` (types, ranges, unknown keys) and records lines.
 // Throws load_failure. `root` may be null (empty file).
-void read_document(const YAML::Node& root, const std::string& file, settings& out,
-                   line_map& lines);
+void read_document(const YAML::Node& root, const std::string& file, settings& out, line_map& lines);
 
 // Cross-field and semantic checks on a fully read `settings` (urls, files, routes).
 // Throws load_failure.

@@ -31,8 +31,9 @@ bool expand_reference(std::string_view body, std::string& out, std::string& erro
   const std::string name{body.substr(0, sep)};
   if (!is_valid_name(name)) {
     // The body is not echoed: it may hold a default that is itself a secret.
-    error = "malformed ${...} reference: expected ${NAME} or ${NAME:-default} where NAME is "
-            "letters, digits and _ (write $${ for a literal ${)";
+    error =
+        "malformed ${...} reference: expected ${NAME} or ${NAME:-default} where NAME is "
+        "letters, digits and _ (write $${ for a literal ${)";
     return false;
   }
   const char* value = std::getenv(name.c_str());

@@ -36,8 +36,9 @@ void as_section(reader& r, const entry& e, auto& out) {
 constexpr std::array kinds{"openai_chat"sv, "anthropic"sv, "gemini"sv};
 constexpr std::array levels{"trace"sv, "debug"sv, "info"sv, "warn"sv, "error"sv, "off"sv};
 // Headers the transport computes itself; a fixed value would corrupt framing or routing.
-constexpr std::array managed_headers{"host"sv, "content-length"sv, "transfer-encoding"sv,
-                                     "connection"sv, "upgrade"sv, "te"sv, "trailer"sv};
+constexpr std::array managed_headers{"host"sv,       "content-length"sv, "transfer-encoding"sv,
+                                     "connection"sv, "upgrade"sv,        "te"sv,
+                                     "trailer"sv};
 
 // ---- server side ---------------------------------------------------------------------------
 
@@ -50,9 +51,8 @@ void read_host(reader& r, const entry& e, listen_config& out) {
 
 table<listen_config> listen_fields = {
     {"host", read_host},
-    {"port", [](reader& r, const entry& e, listen_config& o) {
-       o.port = static_cast<std::uint16_t>(r.integer(e, 0, 65535));
-     }},
+    {"port", [](reader& r, const entry& e,
+                listen_config& o) { o.port = static_cast<std::uint16_t>(r.integer(e, 0, 65535)); }},
 };
 
 table<limits_config> limits_fields = {
@@ -74,9 +74,7 @@ table<auth_config> auth_fields = {
 };
 
 table<logging_config> logging_fields = {
-    {"level", [](reader& r, const entry& e, logging_config& o) {
-       o.level = r.choice(e, levels);
-     }},
+    {"level", [](reader& r, const entry& e, logging_config& o) { o.level = r.choice(e, levels); }},
     {"access_log", as_bool<&logging_config::access_log>},
 };
 
@@ -156,17 +154,16 @@ table<provider_config> provider_fields = {
     {"kind", read_kind},
     {"base_url", as_text<&provider_config::base_url>},
     {"api_key", read_api_key},
-    {"api_keys", [](reader& r, const entry& e, provider_config& o) {
-       o.api_keys = r.text_list(e);
-     }},
+    {"api_keys",
+     [](reader& r, const entry& e, provider_config& o) { o.api_keys = r.text_list(e); }},
     {"ca_file", as_text<&provider_config::ca_file>},
     {"allow_plain_http", as_bool<&provider_config::allow_plain_http>},
-    {"pool_size", [](reader& r, const entry& e, provider_config& o) {
-       o.pool_size = r.integer(e, 1, 100000);
-     }},
+    {"pool_size",
+     [](reader& r, const entry& e, provider_config& o) { o.pool_size = r.integer(e, 1, 100000); }},
     {"pool_idle_ms", as_duration<&provider_config::pool_idle>},
     {"timeouts", as_section<&provider_config::timeouts, upstream_timeout_fields>},
-    {"headers", [](reader& r, const entry& e, provider_config& o) {
+    {"headers",
+     [](reader& r, const entry& e, provider_config& o) {
        r.each(e, {}, [&](const entry& h) { read_header(r, h, o.headers); });
      }},
 };
@@ -198,8 +195,9 @@ void read_models(reader& r, const entry& e, settings& out) {
     return;
   }
   if (!e.value.IsSequence() || e.value.size() == 0) {
-    r.fail(e.line, "models: must be a non-empty list of {match, provider} routes "
-                   "(or leave the section out)");
+    r.fail(e.line,
+           "models: must be a non-empty list of {match, provider} routes "
+           "(or leave the section out)");
   }
   for (std::size_t i = 0; i < e.value.size(); ++i) {
     const entry route{"", e.value[i], "models[" + std::to_string(i) + "]", line_of(e.value[i])};
@@ -214,24 +212,23 @@ void read_models(reader& r, const entry& e, settings& out) {
 // ---- root ----------------------------------------------------------------------------------
 
 table<store_config> store_fields = {
-    {"path", [](reader& r, const entry& e, store_config& o) {
+    {"path",
+     [](reader& r, const entry& e, store_config& o) {
        o.path = r.text(e, "a file path");
        if (o.path.empty()) {
          r.fail(e.line, e.path + ": must not be empty");
        }
      }},
-    {"threads", [](reader& r, const entry& e, store_config& o) {
-       o.threads = static_cast<unsigned>(r.integer(e, 1, 64));
-     }},
-    {"retention_hours", [](reader& r, const entry& e, store_config& o) {
+    {"threads", [](reader& r, const entry& e,
+                   store_config& o) { o.threads = static_cast<unsigned>(r.integer(e, 1, 64)); }},
+    {"retention_hours",
+     [](reader& r, const entry& e, store_config& o) {
        o.retention_hours = r.integer(e, 0, 24 * 365 * 100);
      }},
-    {"max_mb", [](reader& r, const entry& e, store_config& o) {
-       o.max_mb = r.integer(e, 0, 1024 * 1024 * 1024);
-     }},
-    {"sweep_interval_ms", [](reader& r, const entry& e, store_config& o) {
-       o.sweep_interval = r.duration(e);
-     }},
+    {"max_mb", [](reader& r, const entry& e,
+                  store_config& o) { o.max_mb = r.integer(e, 0, 1024 * 1024 * 1024); }},
+    {"sweep_interval_ms",
+     [](reader& r, const entry& e, store_config& o) { o.sweep_interval = r.duration(e); }},
 };
 
 table<settings> root_fields = {

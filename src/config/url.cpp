@@ -12,7 +12,9 @@
 namespace interlingua::config {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool take_scheme(std::string_view& url, parsed_url& out) {
   for (std::string_view scheme : {"https", "http"}) {
@@ -34,8 +36,8 @@ bool take_scheme(std::string_view& url, parsed_url& out) {
 }
 
 bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
 }
 
 bool parse_port(std::string_view text, std::uint16_t& port) {

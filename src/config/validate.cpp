@@ -56,8 +56,9 @@ void check_base_url(const checker& c, const provider_config& p) {
            path + ": must look like https://host[:port][/path], got " + in_quotes(p.base_url));
   }
   if (!url->tls && !p.allow_plain_http) {
-    c.fail(line, path + ": http:// sends prompts and keys unencrypted; set allow_plain_http: true "
-                        "to allow it (e.g. for a local server)");
+    c.fail(line, path +
+                     ": http:// sends prompts and keys unencrypted; set allow_plain_http: true "
+                     "to allow it (e.g. for a local server)");
   }
 }
 

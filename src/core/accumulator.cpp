@@ -22,8 +22,12 @@ void accumulator::open(const part_start& start) {
   }
   slot_of_index_[index] = static_cast<int>(reply_.parts.size());
   switch (start.kind) {
-    case part_kind::text: reply_.parts.emplace_back(text_part{}); break;
-    case part_kind::thought: reply_.parts.emplace_back(thought_part{}); break;
+    case part_kind::text:
+      reply_.parts.emplace_back(text_part{});
+      break;
+    case part_kind::thought:
+      reply_.parts.emplace_back(thought_part{});
+      break;
     case part_kind::tool_call:
       reply_.parts.emplace_back(tool_call_part{start.id, start.name, {}});
       break;
@@ -37,49 +41,48 @@ void accumulator::on(const event_list& events) {
 }
 
 void accumulator::on(const stream_event& event) {
-  std::visit(
-      core::overloaded{
-          [&](const message_start& m) {
-            reply_.id = m.id;
-            reply_.model = m.model;
-          },
-          [&](const part_start& s) { open(s); },
-          [&](const text_delta& d) {
-            if (auto* p = slot(d.index); p && std::holds_alternative<text_part>(*p)) {
-              std::get<text_part>(*p).text += d.text;
-            }
-          },
-          [&](const thought_delta& d) {
-            if (auto* p = slot(d.index); p && std::holds_alternative<thought_part>(*p)) {
-              std::get<thought_part>(*p).text += d.text;
-            }
-          },
-          [&](const signature_delta& d) {
-            if (auto* p = slot(d.index); p && std::holds_alternative<thought_part>(*p)) {
-              std::get<thought_part>(*p).signature += d.signature;
-            }
-          },
-          [&](const redacted_thought& d) {
-            if (auto* p = slot(d.index); p && std::holds_alternative<thought_part>(*p)) {
-              auto& t = std::get<thought_part>(*p);
-              t.redacted = true;
-              t.signature += d.data;
-            }
-          },
-          [&](const tool_args_delta& d) {
-            if (auto* p = slot(d.index); p && std::holds_alternative<tool_call_part>(*p)) {
-              std::get<tool_call_part>(*p).arguments += d.fragment;
-            }
-          },
-          [&](const part_stop&) {},
-          [&](const usage_update& u) { reply_.tokens = u.value; },
-          [&](const finish& f) { reply_.reason = f.reason; },
-          [&](const stream_error& e) {
-            reply_.failure = e.value;
-            reply_.reason = finish_reason::error;
-          },
-      },
-      event);
+  std::visit(core::overloaded{
+                 [&](const message_start& m) {
+                   reply_.id = m.id;
+                   reply_.model = m.model;
+                 },
+                 [&](const part_start& s) { open(s); },
+                 [&](const text_delta& d) {
+                   if (auto* p = slot(d.index); p && std::holds_alternative<text_part>(*p)) {
+                     std::get<text_part>(*p).text += d.text;
+                   }
+                 },
+                 [&](const thought_delta& d) {
+                   if (auto* p = slot(d.index); p && std::holds_alternative<thought_part>(*p)) {
+                     std::get<thought_part>(*p).text += d.text;
+                   }
+                 },
+                 [&](const signature_delta& d) {
+                   if (auto* p = slot(d.index); p && std::holds_alternative<thought_part>(*p)) {
+                     std::get<thought_part>(*p).signature += d.signature;
+                   }
+                 },
+                 [&](const redacted_thought& d) {
+                   if (auto* p = slot(d.index); p && std::holds_alternative<thought_part>(*p)) {
+                     auto& t = std::get<thought_part>(*p);
+                     t.redacted = true;
+                     t.signature += d.data;
+                   }
+                 },
+                 [&](const tool_args_delta& d) {
+                   if (auto* p = slot(d.index); p && std::holds_alternative<tool_call_part>(*p)) {
+                     std::get<tool_call_part>(*p).arguments += d.fragment;
+                   }
+                 },
+                 [&](const part_stop&) {},
+                 [&](const usage_update& u) { reply_.tokens = u.value; },
+                 [&](const finish& f) { reply_.reason = f.reason; },
+                 [&](const stream_error& e) {
+                   reply_.failure = e.value;
+                   reply_.reason = finish_reason::error;
+                 },
+             },
+             event);
 }
 
 }  // namespace interlingua::core

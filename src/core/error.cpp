@@ -5,32 +5,52 @@ namespace interlingua::core {
 
 int default_http_status(error_kind kind) {
   switch (kind) {
-    case error_kind::invalid_request: return 400;
-    case error_kind::unauthenticated: return 401;
-    case error_kind::permission_denied: return 403;
-    case error_kind::not_found: return 404;
-    case error_kind::payload_too_large: return 413;
-    case error_kind::rate_limited: return 429;
-    case error_kind::upstream_error: return 502;
-    case error_kind::upstream_unavailable: return 503;
-    case error_kind::upstream_timeout: return 504;
-    case error_kind::internal: return 500;
+    case error_kind::invalid_request:
+      return 400;
+    case error_kind::unauthenticated:
+      return 401;
+    case error_kind::permission_denied:
+      return 403;
+    case error_kind::not_found:
+      return 404;
+    case error_kind::payload_too_large:
+      return 413;
+    case error_kind::rate_limited:
+      return 429;
+    case error_kind::upstream_error:
+      return 502;
+    case error_kind::upstream_unavailable:
+      return 503;
+    case error_kind::upstream_timeout:
+      return 504;
+    case error_kind::internal:
+      return 500;
   }
   return 500;
 }
 
 const char* to_string(error_kind kind) {
   switch (kind) {
-    case error_kind::invalid_request: return "invalid_request";
-    case error_kind::unauthenticated: return "unauthenticated";
-    case error_kind::permission_denied: return "permission_denied";
-    case error_kind::not_found: return "not_found";
-    case error_kind::payload_too_large: return "payload_too_large";
-    case error_kind::rate_limited: return "rate_limited";
-    case error_kind::upstream_error: return "upstream_error";
-    case error_kind::upstream_unavailable: return "upstream_unavailable";
-    case error_kind::upstream_timeout: return "upstream_timeout";
-    case error_kind::internal: return "internal";
+    case error_kind::invalid_request:
+      return "invalid_request";
+    case error_kind::unauthenticated:
+      return "unauthenticated";
+    case error_kind::permission_denied:
+      return "permission_denied";
+    case error_kind::not_found:
+      return "not_found";
+    case error_kind::payload_too_large:
+      return "payload_too_large";
+    case error_kind::rate_limited:
+      return "rate_limited";
+    case error_kind::upstream_error:
+      return "upstream_error";
+    case error_kind::upstream_unavailable:
+      return "upstream_unavailable";
+    case error_kind::upstream_timeout:
+      return "upstream_timeout";
+    case error_kind::internal:
+      return "internal";
   }
   return "internal";
 }

@@ -312,8 +312,8 @@ void sse_parser::dispatch(std::vector<sse_event>& out) {
 }
 
 bool sse_parser::finish() {
-  const bool on_boundary = !failed_ && partial_line_.empty() && !block_open_ &&
-                           (bom_checked_ || bom_matched_ == 0);
+  const bool on_boundary =
+      !failed_ && partial_line_.empty() && !block_open_ && (bom_checked_ || bom_matched_ == 0);
   if (!failed_) {
     start_stream();
   }

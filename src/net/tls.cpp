@@ -1,7 +1,7 @@
 #include <interlingua/net/upstream.hpp>
 
-#include <boost/asio/ssl/error.hpp>
 #include <openssl/ssl.h>
+#include <boost/asio/ssl/error.hpp>
 
 namespace interlingua::net {
 
@@ -30,11 +30,21 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const std::string& c
 std::string failure::describe() const {
   std::string what;
   switch (stage) {
-    case failure_stage::connect: what = "connecting to upstream"; break;
-    case failure_stage::tls: what = "TLS handshake with upstream"; break;
-    case failure_stage::write: what = "sending the request upstream"; break;
-    case failure_stage::first_byte: what = "waiting for the upstream's response"; break;
-    case failure_stage::body: what = "reading the upstream's response"; break;
+    case failure_stage::connect:
+      what = "connecting to upstream";
+      break;
+    case failure_stage::tls:
+      what = "TLS handshake with upstream";
+      break;
+    case failure_stage::write:
+      what = "sending the request upstream";
+      break;
+    case failure_stage::first_byte:
+      what = "waiting for the upstream's response";
+      break;
+    case failure_stage::body:
+      what = "reading the upstream's response";
+      break;
   }
   if (timed_out) {
     return what + " timed out";

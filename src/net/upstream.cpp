@@ -32,8 +32,8 @@ asio::awaitable<std::optional<failure>> handshake(connection& c, const std::stri
   auto& tls = c.tls();
   // SNI is for names only (RFC 6066); the verification below also matches IP SANs.
   if (!is_ip_literal(host) && !SSL_set_tlsext_host_name(tls.native_handle(), host.c_str())) {
-    co_return fail(failure_stage::tls, {static_cast<int>(::ERR_get_error()),
-                                        asio::error::get_ssl_category()});
+    co_return fail(failure_stage::tls,
+                   {static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()});
   }
   tls.set_verify_mode(asio::ssl::verify_peer);
   tls.set_verify_callback(asio::ssl::host_name_verification(host));
@@ -124,7 +124,9 @@ connection_pool::connection_pool(asio::any_io_executor ex, endpoint ep,
                                  std::shared_ptr<asio::ssl::context> tls, pool_options options)
     : executor_(std::move(ex)), endpoint_(std::move(ep)), tls_(std::move(tls)), options_(options) {}
 
-connection_pool::~connection_pool() { close_all(); }
+connection_pool::~connection_pool() {
+  close_all();
+}
 
 void connection_pool::close_all() {
   closed_ = true;
@@ -194,9 +196,11 @@ asio::awaitable<upstream_call::start_result> upstream_call::start(
   co_return failure{};  // not reached: the loop returns on its second attempt
 }
 
-upstream_call::upstream_call(connection_pool& pool, std::unique_ptr<connection> c,
-                             deadlines limits)
-    : pool_(pool), conn_(std::move(c)), limits_(limits), started_(std::chrono::steady_clock::now()) {}
+upstream_call::upstream_call(connection_pool& pool, std::unique_ptr<connection> c, deadlines limits)
+    : pool_(pool),
+      conn_(std::move(c)),
+      limits_(limits),
+      started_(std::chrono::steady_clock::now()) {}
 
 upstream_call::~upstream_call() {
   if (!conn_) {
@@ -209,7 +213,9 @@ upstream_call::~upstream_call() {
   }
 }
 
-unsigned upstream_call::status() const { return conn_->parser->get().result_int(); }
+unsigned upstream_call::status() const {
+  return conn_->parser->get().result_int();
+}
 
 std::string upstream_call::header(std::string_view name) const {
   const auto& head = conn_->parser->get();

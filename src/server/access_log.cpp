@@ -1,7 +1,7 @@
 #include "access_log.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace interlingua::server {
 
@@ -10,8 +10,9 @@ void log_access(const exchange& ex, std::chrono::steady_clock::time_point starte
   if (!logger || !logger->should_log(spdlog::level::info)) {
     return;
   }
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - started).count();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
   const auto& r = ex.record();
   nlohmann::json line{
       {"request_id", ex.request_id()},

@@ -16,7 +16,8 @@ std::string presented_key(const exchange& ex) {
     bool is_bearer = true;
     for (std::size_t i = 0; i < bearer.size(); ++i) {
       char c = auth[i];
-      is_bearer = is_bearer && (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == bearer[i];
+      is_bearer =
+          is_bearer && (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == bearer[i];
     }
     if (is_bearer) {
       return std::string(auth.substr(bearer.size()));

@@ -25,13 +25,13 @@ struct connection_count {
 };
 
 std::string error_body(std::string_view code, std::string_view message) {
-  return R"({"error":{"code":")" + std::string(code) + R"(","message":")" +
-         std::string(message) + R"("}})";
+  return R"({"error":{"code":")" + std::string(code) + R"(","message":")" + std::string(message) +
+         R"("}})";
 }
 
 // Answers a request the server could not even parse; the connection closes after it.
-asio::awaitable<void> reject(beast::tcp_stream& stream, http::status status,
-                             std::string_view code, std::string_view message) {
+asio::awaitable<void> reject(beast::tcp_stream& stream, http::status status, std::string_view code,
+                             std::string_view message) {
   http::response<http::string_body> res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.keep_alive(false);

@@ -50,8 +50,8 @@ std::string_view exchange::header(std::string_view name) const {
   return std::string_view(it->value().data(), it->value().size());
 }
 
-asio::awaitable<bool> exchange::respond(unsigned status, std::string content_type,
-                                        std::string body, header_list headers) {
+asio::awaitable<bool> exchange::respond(unsigned status, std::string content_type, std::string body,
+                                        header_list headers) {
   if (started()) {
     co_return false;
   }

@@ -23,8 +23,7 @@ std::string percent_decode(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '+') {
       out.push_back(' ');
-    } else if (in[i] == '%' && i + 2 < in.size() &&
-               hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+    } else if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
       i += 2;
     } else {

@@ -45,8 +45,8 @@ core::result<gateway::route_target> gateway::resolve(std::string_view model) con
         // "gpt-*" is a family: the upstream gets the whole name.
         bool strip = prefix && !stem.empty() && stem.back() == '/';
         std::string upstream = !r.upstream_model.empty() ? r.upstream_model
-                               : strip ? std::string(model.substr(stem.size()))
-                                       : std::string(model);
+                               : strip                   ? std::string(model.substr(stem.size()))
+                                                         : std::string(model);
         return route_target{i, std::move(upstream)};
       }
     }

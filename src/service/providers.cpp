@@ -10,18 +10,24 @@ namespace {
 
 std::shared_ptr<const core::provider_codec> codec_for(config::provider_kind kind) {
   switch (kind) {
-    case config::provider_kind::openai_chat: return providers::openai_chat::make_codec();
-    case config::provider_kind::anthropic: return providers::anthropic::make_codec();
-    case config::provider_kind::gemini: return providers::gemini::make_codec();
+    case config::provider_kind::openai_chat:
+      return providers::openai_chat::make_codec();
+    case config::provider_kind::anthropic:
+      return providers::anthropic::make_codec();
+    case config::provider_kind::gemini:
+      return providers::gemini::make_codec();
   }
   return nullptr;
 }
 
 const char* kind_name(config::provider_kind kind) {
   switch (kind) {
-    case config::provider_kind::openai_chat: return "openai_chat";
-    case config::provider_kind::anthropic: return "anthropic";
-    case config::provider_kind::gemini: return "gemini";
+    case config::provider_kind::openai_chat:
+      return "openai_chat";
+    case config::provider_kind::anthropic:
+      return "anthropic";
+    case config::provider_kind::gemini:
+      return "gemini";
   }
   return "?";
 }

@@ -3,9 +3,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <spdlog/spdlog.h>
@@ -23,7 +23,7 @@ asio::awaitable<core::result<void>> put_on_pool(std::shared_ptr<interaction_stor
 }
 
 asio::awaitable<core::result<bool>> update_on_pool(std::shared_ptr<interaction_store> s,
-                                                  interaction_record r) {
+                                                   interaction_record r) {
   co_return s->update(r);
 }
 
@@ -97,7 +97,9 @@ retention_sweeper::retention_sweeper(std::shared_ptr<interaction_store> store,
                                      asio::thread_pool& pool, retention_policy policy)
     : state_(std::make_shared<state>(std::move(store), pool, policy)) {}
 
-retention_sweeper::~retention_sweeper() { stop(); }
+retention_sweeper::~retention_sweeper() {
+  stop();
+}
 
 void retention_sweeper::start() {
   if (state_->policy.max_age.count() == 0 && state_->policy.max_bytes == 0) {
@@ -113,10 +115,13 @@ void retention_sweeper::stop() {
   asio::post(state_->strand, [s = state_] { s->timer.cancel(); });
 }
 
-std::int64_t retention_sweeper::sweeps() const { return state_->sweeps.load(); }
+std::int64_t retention_sweeper::sweeps() const {
+  return state_->sweeps.load();
+}
 
 asio::awaitable<core::result<bool>> async_interactions::update(interaction_record r) {
-  co_return co_await asio::co_spawn(pool_, update_on_pool(store_, std::move(r)), asio::use_awaitable);
+  co_return co_await asio::co_spawn(pool_, update_on_pool(store_, std::move(r)),
+                                    asio::use_awaitable);
 }
 
 asio::awaitable<core::result<void>> async_interactions::put(interaction_record r) {

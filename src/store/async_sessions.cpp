@@ -74,11 +74,11 @@ asio::awaitable<core::result<bool>> async_sessions::remove_session(std::string i
 
 asio::awaitable<core::result<bool>> async_sessions::append_entries(
     std::string session_id, std::string owner, std::vector<entry_record> entries) {
-  co_return co_await asio::co_spawn(pool_,
-                                    on_pool(store_, &session_store::append_entries,
-                                            std::move(session_id), std::move(owner),
-                                            std::move(entries)),
-                                    asio::use_awaitable);
+  co_return co_await asio::co_spawn(
+      pool_,
+      on_pool(store_, &session_store::append_entries, std::move(session_id), std::move(owner),
+              std::move(entries)),
+      asio::use_awaitable);
 }
 
 asio::awaitable<core::result<std::vector<entry_record>>> async_sessions::history(

@@ -12,7 +12,9 @@ core::error store_error(std::string message) {
 
 }  // namespace
 
-void statement::finalize(sqlite3_stmt* st) { sqlite3_finalize(st); }
+void statement::finalize(sqlite3_stmt* st) {
+  sqlite3_finalize(st);
+}
 
 core::error statement::failure(int rc) const {
   return store_error(std::string(sqlite3_errstr(rc)) + ": " + sqlite3_errmsg(db_));
@@ -54,14 +56,17 @@ core::result<void> statement::run_to_end() {
 std::string statement::text(int column) const {
   const auto* p = sqlite3_column_text(st_.get(), column);
   int n = sqlite3_column_bytes(st_.get(), column);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string{};
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+           : std::string{};
 }
 
 std::int64_t statement::integer(int column) const {
   return sqlite3_column_int64(st_.get(), column);
 }
 
-void sqlite_db::close(sqlite3* db) { sqlite3_close_v2(db); }
+void sqlite_db::close(sqlite3* db) {
+  sqlite3_close_v2(db);
+}
 
 core::error sqlite_db::failure(int rc, std::string_view what) const {
   std::string message = std::string(what) + ": " + sqlite3_errstr(rc);
@@ -108,6 +113,8 @@ core::result<statement> sqlite_db::prepare(const char* sql) {
   return statement(db_.get(), st);
 }
 
-std::int64_t sqlite_db::changes() const { return sqlite3_changes64(db_.get()); }
+std::int64_t sqlite_db::changes() const {
+  return sqlite3_changes64(db_.get());
+}
 
 }  // namespace interlingua::store

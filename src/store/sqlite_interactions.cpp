@@ -49,12 +49,14 @@ constexpr const char* get_sql =
     "SELECT id, owner, model, status, previous_id, input_steps, output_steps, usage, request, "
     "created, updated, error FROM interactions WHERE id = ? AND owner = ?";
 constexpr const char* fail_running_sql =
-    "UPDATE interactions SET status = 'failed', error = ?, updated = ? WHERE status = 'in_progress'";
+    "UPDATE interactions SET status = 'failed', error = ?, updated = ? WHERE status = "
+    "'in_progress'";
 constexpr const char* expire_sql =
     "DELETE FROM interactions WHERE updated < ? AND status != 'in_progress'";
 constexpr const char* total_size_sql = "SELECT COALESCE(SUM(size), 0) FROM interactions";
 constexpr const char* oldest_sql =
-    "SELECT id, size FROM interactions WHERE status != 'in_progress' ORDER BY updated, id LIMIT 256";
+    "SELECT id, size FROM interactions WHERE status != 'in_progress' ORDER BY updated, id LIMIT "
+    "256";
 constexpr const char* backfill_size_sql =
     "UPDATE interactions SET size = length(id) + length(owner) + length(model) + length(status) + "
     "length(previous_id) + length(input_steps) + length(output_steps) + length(usage) + "
@@ -116,9 +118,9 @@ class sqlite_interactions final : public interaction_store {
     if (!*row) {
       return std::optional<interaction_record>{};
     }
-    interaction_record r{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4),
-                         st->text(5), st->text(6), st->text(7), st->text(8), st->integer(9),
-                         st->integer(10), st->text(11)};
+    interaction_record r{st->text(0), st->text(1),    st->text(2),     st->text(3),
+                         st->text(4), st->text(5),    st->text(6),     st->text(7),
+                         st->text(8), st->integer(9), st->integer(10), st->text(11)};
     return std::optional<interaction_record>{std::move(r)};
   }
 
@@ -269,7 +271,8 @@ core::result<void> add_missing_columns(sqlite_db& db) {
   }
   for (const auto& [name, definition] : added_columns) {
     if (std::find(have.begin(), have.end(), name) == have.end()) {
-      std::string sql = std::string("ALTER TABLE interactions ADD COLUMN ") + name + " " + definition;
+      std::string sql =
+          std::string("ALTER TABLE interactions ADD COLUMN ") + name + " " + definition;
       if (auto r = db.exec(sql.c_str()); !r) {
         return r.error();
       }

@@ -115,8 +115,8 @@ core::result<std::vector<document_record>> read_documents(statement& st) {
     if (!*row) {
       return out;
     }
-    out.push_back(document_record{st.text(0), st.text(1), st.text(2), st.integer(3),
-                                  st.integer(4)});
+    out.push_back(
+        document_record{st.text(0), st.text(1), st.text(2), st.integer(3), st.integer(4)});
   }
 }
 

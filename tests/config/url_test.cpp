@@ -55,13 +55,29 @@ TEST(config_url, ipv6_literals) {
 
 // Everything outside scheme://host[:port][/path] is refused rather than half-understood.
 TEST(config_url, rejects) {
-  for (const char* url : {
-           "", "api.openai.com/v1", "ftp://host", "https://", "https:///v1", "https://host:",
-           "https://host:0", "https://host:65536", "https://host:12a", "https://host:-1",
-           "https://host?x=1", "https://host/v1?key=abc", "https://host/v1#frag",
-           "https://user:pass@host/v1", "https://ho st", "https://host/a b", "https://[::1",
-           "https://[not-ip]:80", "https://[::1]x", "https://[::1]:", "https://host:80:90",
-           "https://::1/v1", "https//host"}) {
+  for (const char* url : {"",
+                          "api.openai.com/v1",
+                          "ftp://host",
+                          "https://",
+                          "https:///v1",
+                          "https://host:",
+                          "https://host:0",
+                          "https://host:65536",
+                          "https://host:12a",
+                          "https://host:-1",
+                          "https://host?x=1",
+                          "https://host/v1?key=abc",
+                          "https://host/v1#frag",
+                          "https://user:pass@host/v1",
+                          "https://ho st",
+                          "https://host/a b",
+                          "https://[::1",
+                          "https://[not-ip]:80",
+                          "https://[::1]x",
+                          "https://[::1]:",
+                          "https://host:80:90",
+                          "https://::1/v1",
+                          "https//host"}) {
     EXPECT_FALSE(cfg::parse_base_url(url).has_value()) << url;
   }
 }

@@ -125,8 +125,9 @@ TEST(config_validate, base_url) {
   expect_error("providers:\n  up:\n    base_url: https://h/v1#top\n", 3, "or fragment");
   expect_error("providers:\n  up:\n    base_url: http://localhost:11434\n", 3,
                "set allow_plain_http: true");
-  expect_ok("providers:\n  up:\n    base_url: http://localhost:11434\n"
-            "    allow_plain_http: true\n");
+  expect_ok(
+      "providers:\n  up:\n    base_url: http://localhost:11434\n"
+      "    allow_plain_http: true\n");
   expect_ok("providers:\n  up:\n    allow_plain_http: true\n    base_url: http://[::1]:8000/v1\n");
 }
 

@@ -37,10 +37,12 @@ TEST(Trace, ContinuesTheCallersTrace) {
 // Malformed traceparents are dropped (and their tracestate with them), never forwarded.
 TEST(Trace, RejectsMalformedTraceparent) {
   const std::vector<std::string> malformed{
-      "garbage", parent.substr(0, 54), "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-                          "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-                          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-                          "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      "garbage",
+      parent.substr(0, 54),
+      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
       parent + "-extra"};
   for (const auto& bad : malformed) {
     EXPECT_FALSE(valid_traceparent(bad)) << bad;

@@ -79,13 +79,16 @@ TEST(InteractionsLegacy, StreamEventSequence) {
       EXPECT_TRUE(payload.contains("event_id")) << payload.dump();
     }
   }
-  std::vector<std::string> expected{
-      "interaction.start", "interaction.status_update",
-      "content.start", "content.delta", "content.delta", "content.delta", "content.stop",
-      "content.start", "content.delta", "content.delta", "content.delta", "content.stop",
-      "content.start", "content.delta", "content.stop",
-      "content.start", "content.delta", "content.stop",  // the call: one delta
-      "interaction.complete", "done"};
+  std::vector<std::string> expected{"interaction.start",    "interaction.status_update",
+                                    "content.start",        "content.delta",
+                                    "content.delta",        "content.delta",
+                                    "content.stop",         "content.start",
+                                    "content.delta",        "content.delta",
+                                    "content.delta",        "content.stop",
+                                    "content.start",        "content.delta",
+                                    "content.stop",         "content.start",
+                                    "content.delta",        "content.stop",  // the call: one delta
+                                    "interaction.complete", "done"};
   ASSERT_EQ(types, expected);
   EXPECT_EQ(events[0].second["interaction"]["role"], "model");
   EXPECT_EQ(events[2].second, json::parse(R"({"index":0,"content":{"type":"thought"},
@@ -119,7 +122,7 @@ TEST(InteractionsLegacy, StreamAgreesWithUnary) {
         item["text"] = item.value("text", "") + d["text"].get<std::string>();
       } else if (d["type"] == "thought_summary") {
         std::string text = item.contains("summary") ? item["summary"][0]["text"].get<std::string>()
-                                                     : std::string();
+                                                    : std::string();
         text += d["content"]["text"].get<std::string>();
         item["summary"] = json::array({{{"type", "text"}, {"text", text}}});
       } else if (d["type"] == "thought_signature") {

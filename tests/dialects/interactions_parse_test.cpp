@@ -15,7 +15,9 @@ std::string fixture(const std::string& name) {
   return testing::read_file(std::string(IL_FIXTURES_DIR) + "/interactions/" + name);
 }
 
-const std::string& text_of(const core::part& p) { return std::get<core::text_part>(p).text; }
+const std::string& text_of(const core::part& p) {
+  return std::get<core::text_part>(p).text;
+}
 
 // A plain string input with system instruction and every basic generation_config field.
 TEST(InteractionsParse, StringInputAndGenerationConfig) {

@@ -89,7 +89,9 @@ TEST(InteractionsRender, LineSeparatorsAreEscaped) {
 
 // U+0085 (NEL) too: Python's splitlines breaks on it as well.
 TEST(InteractionsRender, NextLineIsEscaped) {
-  auto r = render_error(core::make_error(core::error_kind::invalid_request, "a\xC2\x85" "b"));
+  auto r = render_error(core::make_error(core::error_kind::invalid_request,
+                                         "a\xC2\x85"
+                                         "b"));
   EXPECT_EQ(r.body.find("\xC2\x85"), std::string::npos);
   EXPECT_NE(r.body.find("a\\u0085b"), std::string::npos) << r.body;
 }
@@ -111,12 +113,22 @@ TEST(InteractionsRender, StreamEventSequence) {
       EXPECT_EQ(payload["event_type"], type);
     }
   }
-  std::vector<std::string> expected{
-      "interaction.created", "interaction.status_update",
-      "step.start", "step.delta", "step.delta", "step.stop",   // thought: summary, signature
-      "step.start", "step.delta", "step.delta", "step.stop",   // model_output
-      "step.start", "step.delta", "step.delta", "step.stop",   // function_call
-      "interaction.completed", "done"};
+  std::vector<std::string> expected{"interaction.created",
+                                    "interaction.status_update",
+                                    "step.start",
+                                    "step.delta",
+                                    "step.delta",
+                                    "step.stop",  // thought: summary, signature
+                                    "step.start",
+                                    "step.delta",
+                                    "step.delta",
+                                    "step.stop",  // model_output
+                                    "step.start",
+                                    "step.delta",
+                                    "step.delta",
+                                    "step.stop",  // function_call
+                                    "interaction.completed",
+                                    "done"};
   EXPECT_EQ(types, expected);
   // Structural resume tokens (spec §6.5): step, then payload bytes sent so far ("world\u2028!"
   // is 9 bytes), the signature and the stop by name; [DONE] carries none.
@@ -124,12 +136,13 @@ TEST(InteractionsRender, StreamEventSequence) {
   for (auto& [type, payload] : events) {
     ids.push_back(payload.is_object() ? payload["event_id"].get<std::string>() : "-");
   }
-  std::vector<std::string> expected_ids{
-      "c", "u", "s0", "s0.10", "s0.sig", "s0.end", "s1", "s1.7", "s1.16", "s1.end",
-      "s2", "s2.8", "s2.16", "s2.end", "end", "-"};
+  std::vector<std::string> expected_ids{"c",     "u",      "s0",    "s0.10",  "s0.sig", "s0.end",
+                                        "s1",    "s1.7",   "s1.16", "s1.end", "s2",     "s2.8",
+                                        "s2.16", "s2.end", "end",   "-"};
   EXPECT_EQ(ids, expected_ids);
   EXPECT_EQ(events[3].second["delta"]["type"], "thought_summary");
-  EXPECT_EQ(events[4].second["delta"], json::parse(R"({"type":"thought_signature","signature":"SIG"})"));
+  EXPECT_EQ(events[4].second["delta"],
+            json::parse(R"({"type":"thought_signature","signature":"SIG"})"));
   EXPECT_EQ(events[10].second["step"]["arguments"], json::object());
   EXPECT_EQ(events[11].second["delta"]["type"], "arguments_delta");
   const auto& done = events[14].second["interaction"];
@@ -169,12 +182,14 @@ TEST(InteractionsRender, MidStreamErrorEndsTheStream) {
 
 // Errors render as {"error":{"code","message"}} with the kind's HTTP status.
 TEST(InteractionsRender, ErrorShape) {
-  auto e = render_error(core::make_error(core::error_kind::invalid_request, "model: is required", "model"));
+  auto e = render_error(
+      core::make_error(core::error_kind::invalid_request, "model: is required", "model"));
   EXPECT_EQ(e.status, 400u);
   auto j = json::parse(e.body);
   EXPECT_EQ(j["error"]["code"], "invalid_request");
   EXPECT_EQ(j["error"]["message"], "model: is required");
-  EXPECT_EQ(render_error(core::make_error(core::error_kind::rate_limited, "slow down")).status, 429u);
+  EXPECT_EQ(render_error(core::make_error(core::error_kind::rate_limited, "slow down")).status,
+            429u);
   EXPECT_EQ(render_error(core::make_error(core::error_kind::not_found, "x")).status, 404u);
 }
 

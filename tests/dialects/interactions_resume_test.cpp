@@ -58,8 +58,11 @@ content read(const sse_list& events) {
 
 // A readable form, so that a mismatch shows what differs.
 std::string show(const content& c) {
-  json j{{"payload", json::object()}, {"signature", json::object()}, {"marks", c.marks},
-         {"status", c.status}, {"usage", c.usage}};
+  json j{{"payload", json::object()},
+         {"signature", json::object()},
+         {"marks", c.marks},
+         {"status", c.status},
+         {"usage", c.usage}};
   for (const auto& [i, s] : c.payload) {
     j["payload"][std::to_string(i)] = s;
   }
@@ -131,11 +134,11 @@ TEST(InteractionsResume, LiveEventIdsAreStructural) {
     EXPECT_TRUE(stream_renderer::valid_event_id(ids.back())) << ids.back();
   }
   std::vector<std::string> expected{
-      "c",    "u",                                              // created, status update
-      "s0",   "s0.7",  "s0.13", "s0.sig", "s0.end",             // thought: summary bytes, sig
-      "s1",   "s1.9",  "s1.15", "s1.34",  "s1.end",             // text, multi-byte
-      "s2",   "s2.13", "s2.end",                                // a second text part
-      "s3",   "s3.8",  "s3.16", "s3.27",  "s3.end",             // function call arguments
+      "c",  "u",                                    // created, status update
+      "s0", "s0.7",  "s0.13",  "s0.sig", "s0.end",  // thought: summary bytes, sig
+      "s1", "s1.9",  "s1.15",  "s1.34",  "s1.end",  // text, multi-byte
+      "s2", "s2.13", "s2.end",                      // a second text part
+      "s3", "s3.8",  "s3.16",  "s3.27",  "s3.end",  // function call arguments
       "end"};
   EXPECT_EQ(ids, expected);
 }
@@ -200,9 +203,9 @@ TEST(InteractionsResume, ResumeAtEveryByteOffsetOfAStep) {
 
 // A last_event_id that is not one of ours must become a 400, not a stream from the start.
 TEST(InteractionsResume, MalformedEventIdsAreRejected) {
-  for (const char* bad : {"x", "s", "S1", "s-1", "s01", "s1.", "s1.0", "s1.01", "s1.sig.x",
-                          "s1.end2", "end ", " c", "s1.2x", "s99999999999999999999",
-                          "s1.99999999999999999999999"}) {
+  for (const char* bad :
+       {"x", "s", "S1", "s-1", "s01", "s1.", "s1.0", "s1.01", "s1.sig.x", "s1.end2", "end ", " c",
+        "s1.2x", "s99999999999999999999", "s1.99999999999999999999999"}) {
     EXPECT_FALSE(stream_renderer::valid_event_id(bad)) << bad;
     auto r = stream_renderer::make(testing::test_meta(), stream_options{true, schema::steps, bad});
     ASSERT_FALSE(r) << bad;

@@ -60,9 +60,9 @@ inline core::event_list events_fixture(const std::string& name) {
     } else if (type == "finish") {
       out.push_back(core::finish{reason_named(str("reason"))});
     } else if (type == "usage") {
-      out.push_back(core::usage_update{core::usage{e.value("input", 0), e.value("cached", 0), 0,
-                                                   e.value("output", 0), e.value("reasoning", 0),
-                                                   0}});
+      out.push_back(
+          core::usage_update{core::usage{e.value("input", 0), e.value("cached", 0), 0,
+                                         e.value("output", 0), e.value("reasoning", 0), 0}});
     } else {
       ADD_FAILURE() << "unknown fixture event " << type;
     }
@@ -73,8 +73,8 @@ inline core::event_list events_fixture(const std::string& name) {
 // 2026-05-15T18:51:55Z, the time of the spec's §5.4 capture.
 inline dialects::interactions::interaction_meta test_meta() {
   auto t = std::chrono::system_clock::from_time_t(1778871115);
-  return dialects::interactions::interaction_meta{"v1_abc", "gemini-2.5-flash", "in_progress",
-                                                  t, t, {}};
+  return dialects::interactions::interaction_meta{"v1_abc", "gemini-2.5-flash", "in_progress", t, t,
+                                                  {}};
 }
 
 // Splits an SSE body into (event line, JSON payload) pairs, checking the framing on the way.
@@ -96,8 +96,8 @@ inline std::vector<std::pair<std::string, nlohmann::json>> parse_sse(const std::
     std::string data = block.substr(nl + 1);
     EXPECT_EQ(data.rfind("data: ", 0), 0u) << block;
     data = data.substr(6);
-    out.emplace_back(type, data == "[DONE]" ? nlohmann::json("[DONE]")
-                                            : nlohmann::json::parse(data));
+    out.emplace_back(type,
+                     data == "[DONE]" ? nlohmann::json("[DONE]") : nlohmann::json::parse(data));
   }
   return out;
 }

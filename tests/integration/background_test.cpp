@@ -22,8 +22,9 @@ fake::script paced_stream(std::chrono::milliseconds gap) {
     body += std::string(R"(data: {"choices":[{"index":0,"delta":{"content":")") + piece +
             R"("},"finish_reason":null}]})" + "\n\n";
   }
-  body += R"(data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}})"
-          "\n\ndata: [DONE]\n\n";
+  body +=
+      R"(data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}})"
+      "\n\ndata: [DONE]\n\n";
   fake::script s{200, body};
   s.gap = gap;
   return s;
@@ -38,7 +39,8 @@ fake::script stalled_stream() {
 }
 
 std::string start(gateway_harness& gw, const std::string& extra = "") {
-  auto r = gw.post(base, R"({"model":"gpt-test","input":"hi","background":true)" + extra + "}", json_body);
+  auto r = gw.post(base, R"({"model":"gpt-test","input":"hi","background":true)" + extra + "}",
+                   json_body);
   EXPECT_EQ(r.status, 200) << r.body;
   auto j = json::parse(r.body, nullptr, false);
   EXPECT_EQ(j["status"], "in_progress");
@@ -122,7 +124,8 @@ TEST(BackgroundInteractions, ContinuingARunningInteractionIsA400) {
   gateway_harness gw;
   gw.upstream().push(stalled_stream());
   std::string id = start(gw);
-  auto r = gw.post(base, R"({"model":"gpt-test","input":"next","previous_interaction_id":")" + id + "\"}",
+  auto r = gw.post(base,
+                   R"({"model":"gpt-test","input":"next","previous_interaction_id":")" + id + "\"}",
                    json_body);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(json::parse(r.body)["error"]["param"], "previous_interaction_id");
@@ -150,7 +153,8 @@ TEST(BackgroundInteractions, GetStreamFollowsTheRun) {
 TEST(BackgroundInteractions, StreamedPostFollowsTheRun) {
   gateway_harness gw;
   gw.upstream().push(paced_stream(std::chrono::milliseconds(10)));
-  auto r = gw.post(base, R"({"model":"gpt-test","input":"hi","background":true,"stream":true})", json_body);
+  auto r = gw.post(base, R"({"model":"gpt-test","input":"hi","background":true,"stream":true})",
+                   json_body);
   ASSERT_EQ(r.status, 200);
   auto events = sse_events(r.body);
   ASSERT_GE(events.size(), 4u);
@@ -166,9 +170,9 @@ TEST(BackgroundInteractions, SurvivesTheClientLeaving) {
   gw.upstream().push(paced_stream(std::chrono::milliseconds(150)));
   auto opts = gw.client();
   opts.timeout = std::chrono::milliseconds(100);  // gives up before the run ends
-  auto r = fake::testing::fetch(opts, "POST", base,
-                                R"({"model":"gpt-test","input":"hi","background":true,"stream":true})",
-                                json_body);
+  auto r = fake::testing::fetch(
+      opts, "POST", base, R"({"model":"gpt-test","input":"hi","background":true,"stream":true})",
+      json_body);
   EXPECT_TRUE(r.error || r.timed_out);
   ASSERT_FALSE(r.body.empty());
   auto events = sse_events(r.body.substr(0, r.body.find("\n\n") + 2));
@@ -185,7 +189,8 @@ TEST(BackgroundInteractions, UpstreamErrorFailsTheRun) {
   std::string id = start(gw);
   auto done = wait_done(gw, id);
   EXPECT_EQ(done["status"], "failed");
-  EXPECT_NE(done["error"]["message"].get<std::string>().find("the model fell over"), std::string::npos)
+  EXPECT_NE(done["error"]["message"].get<std::string>().find("the model fell over"),
+            std::string::npos)
       << done.dump();
   // The replay of a failed run ends as the live stream did: with the error event.
   auto events = sse_events(gw.get(base + "/" + id + "?stream=true").body);
@@ -238,7 +243,8 @@ TEST(BackgroundInteractions, FollowerSeesTheCancel) {
 TEST(BackgroundInteractions, ProviderRefusalsComeFirst) {
   gateway_harness gw;
   auto r = gw.post(base, R"({"model":"gpt-test","background":true,
-                             "input":[{"type":"video","mime_type":"video/mp4","data":"AAAA"}]})", json_body);
+                             "input":[{"type":"video","mime_type":"video/mp4","data":"AAAA"}]})",
+                   json_body);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_TRUE(gw.upstream().requests().empty());
 }
@@ -248,7 +254,8 @@ TEST(BackgroundInteractions, RequestErrorsComeFirst) {
   gateway_harness gw;
   auto unknown = gw.post(base, R"({"model":"nope","input":"hi","background":true})", json_body);
   EXPECT_EQ(unknown.status, 404) << unknown.body;
-  auto unstored = gw.post(base, R"({"model":"gpt-test","input":"hi","background":true,"store":false})", json_body);
+  auto unstored = gw.post(
+      base, R"({"model":"gpt-test","input":"hi","background":true,"store":false})", json_body);
   EXPECT_EQ(unstored.status, 400) << unstored.body;
   EXPECT_TRUE(gw.upstream().requests().empty());
 }

@@ -9,7 +9,9 @@ using nlohmann::json;
 
 const char* path = "/v3/compat/v1beta/interactions";
 
-json body_json(const reply& r) { return json::parse(r.body, nullptr, false); }
+json body_json(const reply& r) {
+  return json::parse(r.body, nullptr, false);
+}
 
 // A unary create reaches the upstream as a Chat Completions call and comes back in steps schema.
 TEST(InteractionsE2E, UnaryCreate) {
@@ -101,7 +103,8 @@ TEST(InteractionsE2E, StreamedCreate) {
 // An upstream 500 is a 503 in the caller's dialect, with the provider's message kept.
 TEST(InteractionsE2E, Upstream500) {
   gateway_harness gw;
-  gw.upstream().push({500, R"({"error":{"message":"The server had an error","type":"server_error"}})"});
+  gw.upstream().push(
+      {500, R"({"error":{"message":"The server had an error","type":"server_error"}})"});
   auto r = gw.post(path, R"({"model":"gpt-test","input":"hi"})");
   EXPECT_EQ(r.status, 503);
   auto j = body_json(r);
@@ -195,11 +198,13 @@ TEST(InteractionsE2E, UpstreamGarbage) {
 // Bad client input is a 400 with a JSON error naming the field; nothing goes upstream.
 TEST(InteractionsE2E, BadInput) {
   gateway_harness gw;
-  auto r = gw.post(path, R"({"model":"gpt-test","input":"hi","generation_config":{"temperature":"x"}})");
+  auto r =
+      gw.post(path, R"({"model":"gpt-test","input":"hi","generation_config":{"temperature":"x"}})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r)["error"]["code"], "invalid_request");
-  EXPECT_NE(body_json(r)["error"]["message"].get<std::string>().find("generation_config.temperature"),
-            std::string::npos);
+  EXPECT_NE(
+      body_json(r)["error"]["message"].get<std::string>().find("generation_config.temperature"),
+      std::string::npos);
   auto m = gw.post(path, "{oops");
   EXPECT_EQ(m.status, 400);
   EXPECT_TRUE(gw.upstream().requests().empty());
@@ -210,7 +215,8 @@ TEST(InteractionsE2E, UnknownModel) {
   gateway_harness gw;
   auto r = gw.post(path, R"({"model":"mistral-x","input":"hi"})");
   EXPECT_EQ(r.status, 404);
-  EXPECT_NE(body_json(r)["error"]["message"].get<std::string>().find("mistral-x"), std::string::npos);
+  EXPECT_NE(body_json(r)["error"]["message"].get<std::string>().find("mistral-x"),
+            std::string::npos);
 }
 
 }  // namespace

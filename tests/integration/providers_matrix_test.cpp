@@ -21,30 +21,43 @@ struct upstream_kind {
   const char* path_part;   // what the upstream request path must contain
   const char* key_header;  // the credential header and value
   const char* key_value;
-  std::string tool_call_reply;  // a unary answer calling get_weather {"city":"Paris"}
-  const char* thinking_fixture; // captured stream with thinking, under ../shared
-  int error_status;             // what the scripted error becomes for the caller
+  std::string tool_call_reply;   // a unary answer calling get_weather {"city":"Paris"}
+  const char* thinking_fixture;  // captured stream with thinking, under ../shared
+  int error_status;              // what the scripted error becomes for the caller
   fake::script error;
 };
 
 std::vector<upstream_kind> kinds() {
   return {
-      {"anthropic", "claude-test", "/v1/messages", "x-api-key", "anthropic-secret",
+      {"anthropic",
+       "claude-test",
+       "/v1/messages",
+       "x-api-key",
+       "anthropic-secret",
        R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-test",
            "content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}],
            "stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":20,"output_tokens":10}})",
-       "anthropic_stream_thinking_text.sse", 503,
+       "anthropic_stream_thinking_text.sse",
+       503,
        {529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"}},
-      {"gemini", "gemini/gemini-test", "/v1/models/gemini-test:", "x-goog-api-key", "gemini-secret",
+      {"gemini",
+       "gemini/gemini-test",
+       "/v1/models/gemini-test:",
+       "x-goog-api-key",
+       "gemini-secret",
        R"({"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather",
            "args":{"city":"Paris"}}}]},"finishReason":"STOP","index":0}],
            "usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":10,"totalTokenCount":30}})",
-       "gemini_stream_thinking_text.sse", 429,
-       {429, R"({"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}})"}},
+       "gemini_stream_thinking_text.sse",
+       429,
+       {429,
+        R"({"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}})"}},
   };
 }
 
-void PrintTo(const upstream_kind& k, std::ostream* os) { *os << k.name; }
+void PrintTo(const upstream_kind& k, std::ostream* os) {
+  *os << k.name;
+}
 
 class ProviderMatrix : public ::testing::TestWithParam<upstream_kind> {
  protected:
@@ -85,7 +98,8 @@ TEST_P(ProviderMatrix, InteractionsUnaryText) {
 
 // Streamed text: step deltas add up to the answer; usage arrives with interaction.completed.
 TEST_P(ProviderMatrix, InteractionsStreamedText) {
-  auto r = gw.post(interactions, create(R"(,"input":"four five six seven","stream":true)"), json_body);
+  auto r =
+      gw.post(interactions, create(R"(,"input":"four five six seven","stream":true)"), json_body);
   ASSERT_EQ(r.status, 200);
   auto events = sse_events(r.body);
   std::string text;
@@ -108,7 +122,8 @@ TEST_P(ProviderMatrix, InteractionsToolRoundTrip) {
   gw.upstream().push({200, GetParam().tool_call_reply});
   const std::string tools = R"(,"tools":[{"type":"function","name":"get_weather",
       "parameters":{"type":"object","properties":{"city":{"type":"string"}}}}])";
-  auto first = json::parse(gw.post(interactions, create(R"(,"input":"weather?")" + tools), json_body).body);
+  auto first =
+      json::parse(gw.post(interactions, create(R"(,"input":"weather?")" + tools), json_body).body);
   ASSERT_EQ(first["status"], "requires_action") << first.dump();
   json call;
   for (const auto& s : first["steps"]) {
@@ -119,12 +134,12 @@ TEST_P(ProviderMatrix, InteractionsToolRoundTrip) {
   ASSERT_FALSE(call.is_null());
   EXPECT_EQ(call["name"], "get_weather");
   EXPECT_EQ(call["arguments"]["city"], "Paris");
-  auto second = gw.post(interactions,
-                        create(R"(,"previous_interaction_id":")" + first["id"].get<std::string>() +
-                               R"(","input":[{"type":"function_result","call_id":")" +
-                               call["id"].get<std::string>() +
-                               R"(","name":"get_weather","result":"sunny"}])" + tools),
-                        json_body);
+  auto second = gw.post(
+      interactions,
+      create(R"(,"previous_interaction_id":")" + first["id"].get<std::string>() +
+             R"(","input":[{"type":"function_result","call_id":")" + call["id"].get<std::string>() +
+             R"(","name":"get_weather","result":"sunny"}])" + tools),
+      json_body);
   ASSERT_EQ(second.status, 200) << second.body;
   auto up = gw.upstream().requests().back();
   expect_upstream_request(up);
@@ -146,8 +161,8 @@ TEST_P(ProviderMatrix, InteractionsToolRoundTrip) {
 // Thinking (a captured provider stream): a thought step, then the answer, with thought tokens
 // counted apart from the output where the provider reports them.
 TEST_P(ProviderMatrix, InteractionsThinking) {
-  std::filesystem::path captured = std::filesystem::path(IL_SHARED_DIR) / "fixtures" / "upstream" /
-                                   GetParam().thinking_fixture;
+  std::filesystem::path captured =
+      std::filesystem::path(IL_SHARED_DIR) / "fixtures" / "upstream" / GetParam().thinking_fixture;
   if (!std::filesystem::exists(captured)) {
     GTEST_SKIP() << "no ../shared fixtures here";
   }
@@ -155,9 +170,11 @@ TEST_P(ProviderMatrix, InteractionsThinking) {
   std::stringstream text;
   text << in.rdbuf();
   gw.upstream().push({200, text.str(), "text/event-stream"});
-  auto r = gw.post(interactions,
-                   create(R"(,"input":"think","stream":true,"generation_config":{"thinking_level":"high","thinking_summaries":"auto"})"),
-                   json_body);
+  auto r = gw.post(
+      interactions,
+      create(
+          R"(,"input":"think","stream":true,"generation_config":{"thinking_level":"high","thinking_summaries":"auto"})"),
+      json_body);
   ASSERT_EQ(r.status, 200);
   auto events = sse_events(r.body);
   bool thought = false;
@@ -188,22 +205,28 @@ TEST_P(ProviderMatrix, InteractionsUpstreamError) {
   EXPECT_EQ(r.status, GetParam().error_status) << r.body;
   std::string message = json::parse(r.body)["error"]["message"];
   EXPECT_TRUE(message.find("Overloaded") != std::string::npos ||
-              message.find("exhausted") != std::string::npos) << message;
+              message.find("exhausted") != std::string::npos)
+      << message;
 }
 
 // Session chat: unary and streamed against the same upstream, tool calls typed.
 TEST_P(ProviderMatrix, SessionChat) {
-  auto agent = gw.post("/agents", R"({"name":"Ada","model":")" + std::string(GetParam().model) + R"("})", json_body);
+  auto agent = gw.post(
+      "/agents", R"({"name":"Ada","model":")" + std::string(GetParam().model) + R"("})", json_body);
   ASSERT_EQ(agent.status, 201) << agent.body;
-  auto session = gw.post("/sessions", R"({"agent":")" + json::parse(agent.body)["id"].get<std::string>() + R"("})",
-                         json_body);
+  auto session = gw.post(
+      "/sessions", R"({"agent":")" + json::parse(agent.body)["id"].get<std::string>() + R"("})",
+      json_body);
   std::string chat = "/sessions/" + json::parse(session.body)["id"].get<std::string>() + "/chat";
-  auto unary = gw.post(chat, R"({"messages":[{"role":"user","content":"hello gateway"}]})", json_body);
+  auto unary =
+      gw.post(chat, R"({"messages":[{"role":"user","content":"hello gateway"}]})", json_body);
   ASSERT_EQ(unary.status, 201) << unary.body;
   EXPECT_EQ(json::parse(unary.body)["choices"][0]["message"]["content"], "hello gateway");
   expect_upstream_request(gw.upstream().requests().back());
 
-  auto streamed = gw.post(chat, R"({"messages":[{"role":"user","content":"streamed words"}],"stream":true})", json_body);
+  auto streamed =
+      gw.post(chat, R"({"messages":[{"role":"user","content":"streamed words"}],"stream":true})",
+              json_body);
   ASSERT_EQ(streamed.status, 200);
   std::string text;
   json last;
@@ -222,33 +245,39 @@ TEST_P(ProviderMatrix, SessionChat) {
 
   gw.upstream().push({200, GetParam().tool_call_reply});
   auto tool = gw.post(chat, R"({"messages":[{"role":"user","content":"weather?"}],
-      "tools":[{"name":"get_weather","type":"function","function":{"parameters":{"type":"object"}}}]})", json_body);
+      "tools":[{"name":"get_weather","type":"function","function":{"parameters":{"type":"object"}}}]})",
+                      json_body);
   ASSERT_EQ(tool.status, 201) << tool.body;
   auto choice = json::parse(tool.body)["choices"][0];
   EXPECT_EQ(choice["finish_reason"], "tool_calls");
   EXPECT_EQ(choice["message"]["tool_calls"][0]["function"]["name"], "get_weather");
-  EXPECT_EQ(json::parse(choice["message"]["tool_calls"][0]["function"]["arguments"].get<std::string>())["city"],
-            "Paris");
+  EXPECT_EQ(
+      json::parse(
+          choice["message"]["tool_calls"][0]["function"]["arguments"].get<std::string>())["city"],
+      "Paris");
 }
 
 // Session chat with thinking and with an upstream error: thoughts stay out of the content but
 // count as completion tokens; the provider's error comes back in Julep's envelope, nothing saved.
 TEST_P(ProviderMatrix, SessionChatThinkingAndError) {
-  std::filesystem::path captured = std::filesystem::path(IL_SHARED_DIR) / "fixtures" / "upstream" /
-                                   GetParam().thinking_fixture;
+  std::filesystem::path captured =
+      std::filesystem::path(IL_SHARED_DIR) / "fixtures" / "upstream" / GetParam().thinking_fixture;
   if (!std::filesystem::exists(captured)) {
     GTEST_SKIP() << "no ../shared fixtures here";
   }
-  auto agent = gw.post("/agents", R"({"name":"Ada","model":")" + std::string(GetParam().model) + R"("})", json_body);
-  auto session = gw.post("/sessions", R"({"agent":")" + json::parse(agent.body)["id"].get<std::string>() + R"("})",
-                         json_body);
+  auto agent = gw.post(
+      "/agents", R"({"name":"Ada","model":")" + std::string(GetParam().model) + R"("})", json_body);
+  auto session = gw.post(
+      "/sessions", R"({"agent":")" + json::parse(agent.body)["id"].get<std::string>() + R"("})",
+      json_body);
   std::string id = json::parse(session.body)["id"];
   std::ifstream in(captured, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   gw.upstream().push({200, text.str(), "text/event-stream"});
-  auto thought = gw.post("/sessions/" + id + "/chat",
-                         R"({"messages":[{"role":"user","content":"think"}],"stream":true})", json_body);
+  auto thought =
+      gw.post("/sessions/" + id + "/chat",
+              R"({"messages":[{"role":"user","content":"think"}],"stream":true})", json_body);
   ASSERT_EQ(thought.status, 200);
   EXPECT_FALSE(thought.error) << thought.error.message();
   std::string content;
@@ -266,15 +295,18 @@ TEST_P(ProviderMatrix, SessionChatThinkingAndError) {
   EXPECT_FALSE(content.empty());  // the answer, without the thinking before it
   auto last = thought.body.rfind("data: ");
   ASSERT_NE(last, std::string::npos);
-  auto final_chunk = json::parse(thought.body.substr(last + 6, thought.body.find("\n\n", last) - last - 6));
+  auto final_chunk =
+      json::parse(thought.body.substr(last + 6, thought.body.find("\n\n", last) - last - 6));
   EXPECT_GT(final_chunk["usage"]["completion_tokens"].get<int>(), 0);
 
   gw.upstream().push(GetParam().error);
-  auto failed = gw.post("/sessions/" + id + "/chat", R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
+  auto failed = gw.post("/sessions/" + id + "/chat",
+                        R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
   EXPECT_EQ(failed.status, GetParam().error_status) << failed.body;
   auto e = json::parse(failed.body)["error"];
   EXPECT_TRUE(e["message"].get<std::string>().find("Overloaded") != std::string::npos ||
-              e["message"].get<std::string>().find("exhausted") != std::string::npos) << failed.body;
+              e["message"].get<std::string>().find("exhausted") != std::string::npos)
+      << failed.body;
   // Only the successful chat was saved: its request and reply.
   EXPECT_EQ(json::parse(gw.get("/sessions/" + id + "/history").body)["entries"].size(), 2u);
 }

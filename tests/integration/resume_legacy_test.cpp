@@ -25,7 +25,8 @@ std::string text_after(const std::vector<std::pair<std::string, json>>& events, 
 // GET ?stream=true&last_event_id, although the replay chunks the text differently.
 TEST(StreamResume, ReplayResumesAfterEveryLiveEvent) {
   gateway_harness gw;
-  auto live = gw.post(base, R"({"model":"gpt-test","input":"one two three four five","stream":true})", json_body);
+  auto live = gw.post(
+      base, R"({"model":"gpt-test","input":"one two three four five","stream":true})", json_body);
   ASSERT_EQ(live.status, 200);
   auto events = sse_events(live.body);
   ASSERT_GE(events.size(), 6u);
@@ -56,7 +57,8 @@ TEST(StreamResume, UnknownEventIdIsA400) {
 // Clients on the legacy schema (Api-Revision: 2026-05-07) get `outputs`, unary and streamed.
 TEST(LegacySchema, ApiRevisionSelectsOutputs) {
   gateway_harness gw;
-  fake::testing::header_list legacy{{"content-type", "application/json"}, {"api-revision", "2026-05-07"}};
+  fake::testing::header_list legacy{{"content-type", "application/json"},
+                                    {"api-revision", "2026-05-07"}};
   auto unary = gw.post(base, R"({"model":"gpt-test","input":"old client"})", legacy);
   ASSERT_EQ(unary.status, 200) << unary.body;
   auto j = json::parse(unary.body);
@@ -65,14 +67,16 @@ TEST(LegacySchema, ApiRevisionSelectsOutputs) {
   EXPECT_EQ(j["outputs"][0]["type"], "text");
   EXPECT_EQ(j["outputs"][0]["text"], "old client");
   // GET answers a legacy client in its schema too; a current client reads the same record as steps.
-  auto got = json::parse(gw.get(base + "/" + j["id"].get<std::string>(), {{"api-revision", "2026-05-07"}}).body);
+  auto got = json::parse(
+      gw.get(base + "/" + j["id"].get<std::string>(), {{"api-revision", "2026-05-07"}}).body);
   EXPECT_EQ(got["outputs"], j["outputs"]);
   EXPECT_EQ(got["role"], "model");
   EXPECT_FALSE(got.contains("steps"));
   auto current = json::parse(gw.get(base + "/" + j["id"].get<std::string>()).body);
   EXPECT_EQ(current["steps"][0]["type"], "model_output");
 
-  auto streamed = gw.post(base, R"({"model":"gpt-test","input":"old stream","stream":true})", legacy);
+  auto streamed =
+      gw.post(base, R"({"model":"gpt-test","input":"old stream","stream":true})", legacy);
   ASSERT_EQ(streamed.status, 200);
   auto events = sse_events(streamed.body);
   ASSERT_GE(events.size(), 5u);
@@ -91,7 +95,8 @@ TEST(LegacySchema, ApiRevisionSelectsOutputs) {
 // Without the opt-in, a client gets the steps schema (the current default).
 TEST(LegacySchema, DefaultIsSteps) {
   gateway_harness gw;
-  auto j = json::parse(gw.post(base, R"({"model":"gpt-test","input":"new client"})", json_body).body);
+  auto j =
+      json::parse(gw.post(base, R"({"model":"gpt-test","input":"new client"})", json_body).body);
   EXPECT_TRUE(j.contains("steps"));
   EXPECT_FALSE(j.contains("outputs"));
 }

@@ -82,8 +82,10 @@ TEST(ServerE2E, GatewayKeys) {
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(json::parse(none.body)["error"]["code"], "unauthenticated");
   EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "Bearer wrong"}}).status, 401);
-  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "Bearer gw-key"}}).status, 200);
-  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "bearer gw-key"}}).status, 200);
+  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "Bearer gw-key"}}).status,
+            200);
+  EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"authorization", "bearer gw-key"}}).status,
+            200);
   EXPECT_EQ(gw.post("/v1beta/interactions", body, {{"x-goog-api-key", "gw-key"}}).status, 200);
   EXPECT_EQ(gw.post("/v1beta/interactions?key=gw-key", body).status, 200);
   // The gateway key is never forwarded: the upstream sees the provider's own key.

@@ -16,10 +16,12 @@ struct chat_setup {
 };
 
 chat_setup make_session(gateway_harness& gw) {
-  auto agent = gw.post("/agents", R"({"name":"Ada","model":"gpt-test","instructions":"Be brief."})", json_body);
+  auto agent = gw.post("/agents", R"({"name":"Ada","model":"gpt-test","instructions":"Be brief."})",
+                       json_body);
   EXPECT_EQ(agent.status, 201) << agent.body;
   std::string agent_id = json::parse(agent.body)["id"];
-  auto session = gw.post("/sessions", R"({"agent":")" + agent_id + R"(","situation":"testing"})", json_body);
+  auto session =
+      gw.post("/sessions", R"({"agent":")" + agent_id + R"(","situation":"testing"})", json_body);
   EXPECT_EQ(session.status, 201) << session.body;
   return {agent_id, json::parse(session.body)["id"]};
 }
@@ -35,7 +37,8 @@ TEST(SessionChat, UpstreamErrorSavesNothing) {
   gateway_harness gw;
   auto s = make_session(gw);
   gw.upstream().push({500, R"({"error":{"message":"model exploded","type":"server_error"}})"});
-  auto r = gw.post("/sessions/" + s.session + "/chat", R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
+  auto r = gw.post("/sessions/" + s.session + "/chat",
+                   R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
   EXPECT_EQ(r.status, 503) << r.body;
   auto e = json::parse(r.body)["error"];
   EXPECT_NE(e["message"].get<std::string>().find("model exploded"), std::string::npos) << r.body;
@@ -62,9 +65,12 @@ TEST(SessionChat, SaveFlag) {
   gateway_harness gw;
   auto s = make_session(gw);
   auto path = "/sessions/" + s.session + "/chat";
-  EXPECT_EQ(gw.post(path, R"({"messages":[{"role":"user","content":"a"}],"save":false})", json_body).status, 201);
+  EXPECT_EQ(gw.post(path, R"({"messages":[{"role":"user","content":"a"}],"save":false})", json_body)
+                .status,
+            201);
   EXPECT_EQ(history_size(gw, s.session), 0u);
-  EXPECT_EQ(gw.post(path, R"({"messages":[{"role":"user","content":"b"}]})", json_body).status, 201);
+  EXPECT_EQ(gw.post(path, R"({"messages":[{"role":"user","content":"b"}]})", json_body).status,
+            201);
   EXPECT_EQ(history_size(gw, s.session), 2u);
   // DELETE /history empties it and keeps the session.
   EXPECT_EQ(gw.del("/sessions/" + s.session + "/history").status, 202);
@@ -76,7 +82,8 @@ TEST(SessionChat, SaveFlag) {
 TEST(SessionChat, RenderCallsNothing) {
   gateway_harness gw;
   auto s = make_session(gw);
-  auto r = gw.post("/sessions/" + s.session + "/render", R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
+  auto r = gw.post("/sessions/" + s.session + "/render",
+                   R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
   ASSERT_EQ(r.status, 200) << r.body;
   auto j = json::parse(r.body);
   EXPECT_EQ(j["messages"][0]["role"], "system");
@@ -93,7 +100,8 @@ TEST(SessionChat, CustomApiKeyForOneCall) {
   auto s = make_session(gw);
   auto path = "/sessions/" + s.session + "/chat";
   auto body = R"({"messages":[{"role":"user","content":"hi"}]})";
-  fake::testing::header_list custom{{"content-type", "application/json"}, {"x-custom-api-key", "sk-callers-own"}};
+  fake::testing::header_list custom{{"content-type", "application/json"},
+                                    {"x-custom-api-key", "sk-callers-own"}};
   ASSERT_EQ(gw.post(path, body, custom).status, 201);
   ASSERT_EQ(gw.post(path, body, json_body).status, 201);
   auto reqs = gw.upstream().requests();
@@ -101,14 +109,16 @@ TEST(SessionChat, CustomApiKeyForOneCall) {
   EXPECT_EQ(reqs[0].headers.at("authorization"), "Bearer sk-callers-own");
   EXPECT_EQ(reqs[1].headers.at("authorization"), "Bearer upstream-secret");
   // Never stored: the history holds messages only.
-  EXPECT_EQ(gw.get("/sessions/" + s.session + "/history").body.find("sk-callers-own"), std::string::npos);
+  EXPECT_EQ(gw.get("/sessions/" + s.session + "/history").body.find("sk-callers-own"),
+            std::string::npos);
 }
 
 // Unknown ids are 404s in the envelope; ids that are not UUIDs are 422s naming the path.
 TEST(SessionChat, UnknownAndMalformedIds) {
   gateway_harness gw;
   const std::string unknown = "0190f000-0000-7000-8000-0000000000aa";
-  auto r = gw.post("/sessions/" + unknown + "/chat", R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
+  auto r = gw.post("/sessions/" + unknown + "/chat",
+                   R"({"messages":[{"role":"user","content":"hi"}]})", json_body);
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "http_404");
   EXPECT_EQ(gw.get("/agents/" + unknown).status, 404);
@@ -125,8 +135,10 @@ TEST(SessionChat, UnknownAndMalformedIds) {
 TEST(SessionChat, DeleteAndApiPrefix) {
   gateway_harness gw;
   auto s = make_session(gw);
-  EXPECT_EQ(gw.post("/api/sessions/" + s.session + "/chat", R"({"messages":[{"role":"user","content":"x"}]})",
-                    json_body).status, 201);
+  EXPECT_EQ(gw.post("/api/sessions/" + s.session + "/chat",
+                    R"({"messages":[{"role":"user","content":"x"}]})", json_body)
+                .status,
+            201);
   auto del = gw.del("/api/sessions/" + s.session);
   EXPECT_EQ(del.status, 202);
   EXPECT_EQ(json::parse(del.body)["id"], s.session);

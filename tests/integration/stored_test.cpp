@@ -10,7 +10,8 @@ using nlohmann::json;
 
 const std::string base = "/v1beta/interactions";
 
-json create(gateway_harness& gw, const std::string& body, const fake::testing::header_list& h = {}) {
+json create(gateway_harness& gw, const std::string& body,
+            const fake::testing::header_list& h = {}) {
   fake::testing::header_list headers{{"content-type", "application/json"}};
   headers.insert(headers.end(), h.begin(), h.end());
   auto r = gw.post(base, body, headers);
@@ -80,9 +81,11 @@ TEST(StoredInteractions, StreamedIsStoredAndReplayed) {
 // inherited (spec §4.1).
 TEST(StoredInteractions, PreviousInteractionCarriesHistory) {
   gateway_harness gw;
-  auto first = create(gw, R"({"model":"gpt-test","input":"My name is Ada","system_instruction":"Be terse."})");
-  auto second = create(gw, R"({"model":"gpt-test","input":"What is my name?","previous_interaction_id":")" +
-                               first["id"].get<std::string>() + "\"}");
+  auto first = create(
+      gw, R"({"model":"gpt-test","input":"My name is Ada","system_instruction":"Be terse."})");
+  auto second =
+      create(gw, R"({"model":"gpt-test","input":"What is my name?","previous_interaction_id":")" +
+                     first["id"].get<std::string>() + "\"}");
   EXPECT_EQ(second["previous_interaction_id"], first["id"]);
   auto up = json::parse(gw.upstream().requests().back().body);
   json expected = json::array({{{"role", "user"}, {"content", "My name is Ada"}},
@@ -98,7 +101,8 @@ TEST(StoredInteractions, PreviousInteractionCarriesHistory) {
 // An unknown previous_interaction_id is a 404 naming the field, and nothing goes upstream.
 TEST(StoredInteractions, UnknownPreviousInteraction) {
   gateway_harness gw;
-  auto r = gw.post(base, R"({"model":"gpt-test","input":"hi","previous_interaction_id":"v1_nope"})");
+  auto r =
+      gw.post(base, R"({"model":"gpt-test","input":"hi","previous_interaction_id":"v1_nope"})");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(json::parse(r.body)["error"]["param"], "previous_interaction_id");
   EXPECT_TRUE(gw.upstream().requests().empty());
@@ -113,8 +117,9 @@ TEST(StoredInteractions, OtherKeysInteractionsAreInvisible) {
   std::string path = base + "/" + mine["id"].get<std::string>();
   EXPECT_EQ(gw.get(path, {{"x-goog-api-key", "key-b"}}).status, 404);
   EXPECT_EQ(gw.del(path, {{"x-goog-api-key", "key-b"}}).status, 404);
-  auto cont = gw.post(base, R"({"model":"gpt-test","input":"x","previous_interaction_id":")" +
-                                mine["id"].get<std::string>() + "\"}",
+  auto cont = gw.post(base,
+                      R"({"model":"gpt-test","input":"x","previous_interaction_id":")" +
+                          mine["id"].get<std::string>() + "\"}",
                       {{"content-type", "application/json"}, {"x-goog-api-key", "key-b"}});
   EXPECT_EQ(cont.status, 404);
   EXPECT_EQ(gw.get(path, {{"x-goog-api-key", "key-a"}}).status, 200);

@@ -24,7 +24,7 @@ fake::testing::header_list traced() {
 void expect_traced(const fake::recorded_request& up) {
   auto tp = up.headers.count("traceparent") ? up.headers.at("traceparent") : std::string();
   ASSERT_EQ(tp.size(), 55u) << tp;
-  EXPECT_EQ(tp.substr(0, 36), parent.substr(0, 36));  // same trace
+  EXPECT_EQ(tp.substr(0, 36), parent.substr(0, 36));    // same trace
   EXPECT_NE(tp.substr(36, 16), parent.substr(36, 16));  // the gateway's own span
   EXPECT_EQ(up.headers.at("tracestate"), "opper=1");
   EXPECT_EQ(up.headers.at("x-opper-name"), "checkout");

@@ -29,13 +29,15 @@ struct pool_fixture {
     tls = net::make_client_tls_context("", error);
     SSL_CTX* ctx = tls->native_handle();
     // Trust the fake's CA through the same OpenSSL context the gateway would use.
-    BIO* bio = BIO_new_mem_buf(fo.material.ca_pem.data(), static_cast<int>(fo.material.ca_pem.size()));
+    BIO* bio =
+        BIO_new_mem_buf(fo.material.ca_pem.data(), static_cast<int>(fo.material.ca_pem.size()));
     X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
     X509_free(ca);
     BIO_free(bio);
     pool = std::make_unique<net::connection_pool>(
-        io.get_executor(), net::endpoint{"localhost", upstream->port(), true}, tls, net::pool_options{});
+        io.get_executor(), net::endpoint{"localhost", upstream->port(), true}, tls,
+        net::pool_options{});
   }
 
   // One POST to the fake's OpenAI endpoint; returns the status (0 on failure).

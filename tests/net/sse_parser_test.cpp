@@ -67,10 +67,10 @@ std::string describe(const std::vector<sse_event>& events) {
   return os.str();
 }
 
-#define EXPECT_EVENTS(actual, expected)                                 \
-  EXPECT_TRUE(same_events(actual, expected)) << "actual:\n"             \
-                                             << describe(actual)        \
-                                             << "expected:\n" << describe(expected)
+#define EXPECT_EVENTS(actual, expected)                                           \
+  EXPECT_TRUE(same_events(actual, expected)) << "actual:\n"                       \
+                                             << describe(actual) << "expected:\n" \
+                                             << describe(expected)
 
 struct parse_result {
   std::vector<sse_event> events;
@@ -228,7 +228,8 @@ TEST_P(SseFixture, EverySplitPointGivesTheSameEvents) {
         parser.last_event_id() != expected.last_event_id) {
       ++failures;
       ADD_FAILURE() << "split at " << k << " of [" << w.begin << ", " << w.end << "):\n"
-                    << describe(events) << "expected:\n" << describe(expected.events);
+                    << describe(events) << "expected:\n"
+                    << describe(expected.events);
     }
   }
 }
@@ -272,8 +273,8 @@ const std::map<std::string, expectation>& local_expectations() {
          ev("a:b: c")}}},
       {"empty_data_line.sse", {{ev(""), ev(""), ev("\n")}}},
       {"event_without_data.sse", {{ev("after", "", "3")}}},
-      {"id_with_nul.sse", {{ev("one", "", "good"), ev("two", "", "good"),
-                            ev("nul\0inside"s, "", "good")}}},
+      {"id_with_nul.sse",
+       {{ev("one", "", "good"), ev("two", "", "good"), ev("nul\0inside"s, "", "good")}}},
       {"retry_non_digits.sse",
        {{ev("a"), ev("b"), ev("c"), ev("d"), ev("e"), ev("f"), ev("g", "", "", 250),
          ev("h", "", "", 0)}}},
@@ -282,7 +283,9 @@ const std::map<std::string, expectation>& local_expectations() {
       {"utf8_multibyte.sse",
        {{ev("h\xC3\xA9llo w\xC3\xB6rld\n\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x83\x86\xE3\x82"
             "\xAD\xE3\x82\xB9\xE3\x83\x88\nemoji \xF0\x9F\x98\x80\xF0\x9F\x8E\x89"),
-         ev("\xE2\x9C\x93", "\xC3\xBCn\xC3\xAF" "code")}}},
+         ev("\xE2\x9C\x93",
+            "\xC3\xBCn\xC3\xAF"
+            "code")}}},
       {"mixed_line_endings.sse", {{ev("a\nb\nc"), ev("d"), ev("e"), ev("f")}}},
       {"unknown_fields.sse", {{ev("kept")}}},
   };
@@ -396,7 +399,9 @@ TEST(SseSharedFixtures, AnthropicEventTypesAndUnterminatedTail) {
 
 // The decoder strips a BOM only at the very start; later it is an ordinary (unknown) field name.
 TEST(SseParser, StripsLeadingBomOnce) {
-  EXPECT_EVENTS(parse("\xEF\xBB\xBF" "data: a\n\n\xEF\xBB\xBF" "data: b\n\ndata: c\n\n"),
+  EXPECT_EVENTS(parse("\xEF\xBB\xBF"
+                      "data: a\n\n\xEF\xBB\xBF"
+                      "data: b\n\ndata: c\n\n"),
                 (std::vector{ev("a"), ev("c")}));
   EXPECT_EVENTS(parse("data: \xEF\xBB\xBFx\n\n"), (std::vector{ev("\xEF\xBB\xBFx")}));
 }
@@ -420,8 +425,7 @@ TEST(SseParser, KeepsBytesOfAnAbortedBom) {
 
 // A CRLF torn between two reads is one line ending, not a line ending plus a blank line.
 TEST(SseParser, CrLfSplitAcrossFeedsIsOneLineEnding) {
-  EXPECT_EVENTS(parse_chunks({"data: a\r", "\ndata: b\r\n\r\n"}).events,
-                (std::vector{ev("a\nb")}));
+  EXPECT_EVENTS(parse_chunks({"data: a\r", "\ndata: b\r\n\r\n"}).events, (std::vector{ev("a\nb")}));
   EXPECT_EVENTS(parse_chunks({"data: a\r", "", "\ndata: b\r", "\n\r", "\n"}).events,
                 (std::vector{ev("a\nb")}));
 }
@@ -520,7 +524,9 @@ TEST(SseParser, IgnoresUnknownFields) {
 // The spec decodes the stream as UTF-8 with replacement; invalid bytes must not reach JSON parsers.
 TEST(SseParser, ReplacesInvalidUtf8) {
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EVENTS(parse("data: a\xFF" "b\xC3\n\n"), (std::vector{ev("a" + fffd + "b" + fffd)}));
+  EXPECT_EVENTS(parse("data: a\xFF"
+                      "b\xC3\n\n"),
+                (std::vector{ev("a" + fffd + "b" + fffd)}));
   // Overlong E0 80, surrogate ED A0 80, a cut 4-byte sequence, and one past U+10FFFF.
   EXPECT_EVENTS(parse("data: \xE0\x80|\xED\xA0\x80|\xF0\x9F\x98|\xF4\x90\x80\x80\n\n"),
                 (std::vector{ev(fffd + fffd + "|" + fffd + fffd + fffd + "|" + fffd + "|" + fffd +
@@ -610,7 +616,10 @@ TEST(SseParserFinish, DiscardsTailAndStartsNextStream) {
   EXPECT_TRUE(parser.feed("id: 5\ndata: a\n\nevent: e\nid: 6\ndata: lost", out));
   EXPECT_FALSE(parser.finish());
   EXPECT_TRUE(parser.finish());  // nothing pending any more
-  EXPECT_TRUE(parser.feed("\xEF\xBB\xBF" "data: b\n\n", out));  // new stream: BOM again
+  EXPECT_TRUE(
+      parser.feed("\xEF\xBB\xBF"
+                  "data: b\n\n",
+                  out));  // new stream: BOM again
   EXPECT_TRUE(parser.finish());
   EXPECT_EVENTS(out, (std::vector{ev("a", "", "5"), ev("b", "", "5")}));
 }
@@ -627,7 +636,10 @@ TEST(SseParserReset, ReturnsToInitialState) {
   EXPECT_TRUE(parser.failed());
   parser.reset();
   EXPECT_FALSE(parser.failed());
-  EXPECT_TRUE(parser.feed("\xEF\xBB\xBF" "data: b\n\n", out));
+  EXPECT_TRUE(
+      parser.feed("\xEF\xBB\xBF"
+                  "data: b\n\n",
+                  out));
   EXPECT_TRUE(parser.finish());
   EXPECT_EVENTS(out, (std::vector{ev("a", "", "3"), ev("b")}));
 }

@@ -30,7 +30,9 @@ core::tool_mode mode_named(const std::string& name) {
   return name == "validated" ? core::tool_mode::validated : core::tool_mode::unset;
 }
 
-core::tool_decl function(const std::string& name) { return {name, "", "", "", ""}; }
+core::tool_decl function(const std::string& name) {
+  return {name, "", "", "", ""};
+}
 
 core::media_part media_of(const json& c) {
   return {c["kind"].get<std::string>(), c["mime_type"].get<std::string>(),
@@ -104,8 +106,8 @@ TEST(OpenAiChatEncodeResponseFormat, Mappings) {
     SCOPED_TRACE(c["why"].get<std::string>());
     core::chat_request req;
     req.response_format.json = c["json"].get<bool>();
-    req.response_format.schema = c["schema"].is_string() ? c["schema"].get<std::string>()
-                                                         : c["schema"].dump();
+    req.response_format.schema =
+        c["schema"].is_string() ? c["schema"].get<std::string>() : c["schema"].dump();
     EXPECT_EQ(encoded(req, "response_format"), c["expect"]);
   }
 }

@@ -34,7 +34,8 @@ void expect_split_invariant(const std::string& stream) {
   for (std::size_t k = 0; k <= stream.size(); ++k) {
     bool near_boundary = false;
     for (std::size_t d = 0; d < 4 && !near_boundary; ++d) {
-      near_boundary = (k + d < s.size() && s[k + d] == '\n') || (k >= d + 1 && s[k - d - 1] == '\n');
+      near_boundary =
+          (k + d < s.size() && s[k + d] == '\n') || (k >= d + 1 && s[k - d - 1] == '\n');
     }
     if (!near_boundary && k % 61 != 0) {
       continue;
@@ -48,10 +49,10 @@ std::vector<std::string> stream_fixtures() {
   std::vector<std::string> out{own_fixture("stream_reasoning_text_usage.sse"),
                                own_fixture("stream_truncated.sse")};
   if (testing::have_shared()) {
-    for (auto name : {"openai_chat_stream_parallel_tool_calls.sse",
-                      "openai_chat_stream_tool_call_usage_obfuscation.sse",
-                      "openrouter_chat_stream_reasoning.sse",
-                      "openrouter_chat_stream_midstream_error.sse"}) {
+    for (auto name :
+         {"openai_chat_stream_parallel_tool_calls.sse",
+          "openai_chat_stream_tool_call_usage_obfuscation.sse",
+          "openrouter_chat_stream_reasoning.sse", "openrouter_chat_stream_midstream_error.sse"}) {
       out.push_back(testing::shared_fixture(name));
     }
   }
@@ -68,7 +69,8 @@ TEST(OpenAiChatStream, EveryFixtureSplitAtEveryOffsetGivesTheSameEvents) {
 
 // Reasoning, text with multi-byte characters, and the trailing usage chunk of include_usage.
 TEST(OpenAiChatStream, ReasoningTextAndUsageAreNormalized) {
-  auto reply = fold(decode_chunks(*codec, {read_file(own_fixture("stream_reasoning_text_usage.sse"))}));
+  auto reply =
+      fold(decode_chunks(*codec, {read_file(own_fixture("stream_reasoning_text_usage.sse"))}));
   ASSERT_EQ(reply.parts.size(), 2u);
   EXPECT_EQ(std::get<core::thought_part>(reply.parts[0]).text, "Thinking about “quotes”…");
   EXPECT_EQ(std::get<core::text_part>(reply.parts[1]).text, "Héllo, wörld");
@@ -94,7 +96,8 @@ TEST(OpenAiChatStream, CapturedToolCallStreamFoldsIntoOneCall) {
     GTEST_SKIP() << "../shared not present";
   }
   auto reply = fold(decode_chunks(
-      *codec, {read_file(testing::shared_fixture("openai_chat_stream_tool_call_usage_obfuscation.sse"))}));
+      *codec,
+      {read_file(testing::shared_fixture("openai_chat_stream_tool_call_usage_obfuscation.sse"))}));
   ASSERT_EQ(reply.parts.size(), 1u);
   const auto& call = std::get<core::tool_call_part>(reply.parts[0]);
   EXPECT_EQ(call.id, "call_ZR5UUuTt3pf61kjwAJIYdVMj");
@@ -154,7 +157,8 @@ TEST(OpenAiChatReply, CachedTokensAreASubsetOfInput) {
     GTEST_SKIP() << "../shared not present";
   }
   core::event_list events;
-  codec->decode_reply(read_file(testing::shared_fixture("openai_chat_nonstream_cached_tokens.json")), events);
+  codec->decode_reply(
+      read_file(testing::shared_fixture("openai_chat_nonstream_cached_tokens.json")), events);
   auto reply = fold(events);
   EXPECT_EQ(std::get<core::text_part>(reply.parts.at(0)).text, "OK");
   EXPECT_EQ(reply.tokens, (core::usage{4020, 4012, 0, 4, 0, 0}));
@@ -185,15 +189,18 @@ TEST(OpenAiChatReply, GarbageBodyIsAnUpstreamError) {
 // Provider errors keep their message and map to the caller-facing kind by status.
 TEST(OpenAiChatError, StatusAndMessageAreKept) {
   if (testing::have_shared()) {
-    auto e = codec->decode_error(429, read_file(testing::shared_fixture("openai_error_429_rate_limit.json")), 27);
+    auto e = codec->decode_error(
+        429, read_file(testing::shared_fixture("openai_error_429_rate_limit.json")), 27);
     EXPECT_EQ(e.kind, core::error_kind::rate_limited);
     EXPECT_NE(e.message.find("Rate limit"), std::string::npos) << e.message;
     EXPECT_EQ(e.retry_after_s, 27);
   }
-  auto bare = codec->decode_error(404, read_file(own_fixture("error_vllm_bare.json")), std::nullopt);
+  auto bare =
+      codec->decode_error(404, read_file(own_fixture("error_vllm_bare.json")), std::nullopt);
   EXPECT_EQ(bare.kind, core::error_kind::not_found);
   EXPECT_EQ(bare.message, "The model `nope` does not exist.");
-  EXPECT_EQ(codec->decode_error(500, "oops", std::nullopt).kind, core::error_kind::upstream_unavailable);
+  EXPECT_EQ(codec->decode_error(500, "oops", std::nullopt).kind,
+            core::error_kind::upstream_unavailable);
   EXPECT_EQ(codec->decode_error(401, "{}", std::nullopt).kind, core::error_kind::upstream_error);
 }
 

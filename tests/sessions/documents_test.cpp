@@ -65,10 +65,14 @@ store::document_record record_of(const json& doc) {
 
 // Create, PUT and PATCH of agents store exactly the documented document; bad bodies give one
 // pydantic-style issue per violation.
-TEST(SessionsDocuments, AgentFixtures) { expect_cases(&parse_agent, fixture("agents.json")); }
+TEST(SessionsDocuments, AgentFixtures) {
+  expect_cases(&parse_agent, fixture("agents.json"));
+}
 
 // The same for sessions, plus the 400s of the agent/agents rules (spec §5.1).
-TEST(SessionsDocuments, SessionFixtures) { expect_cases(&parse_session, fixture("sessions.json")); }
+TEST(SessionsDocuments, SessionFixtures) {
+  expect_cases(&parse_session, fixture("sessions.json"));
+}
 
 // Tool definitions are checked by validate_tool, with locations under tools[i].
 TEST(SessionsDocuments, AgentToolsAreValidated) {
@@ -164,8 +168,8 @@ TEST(SessionsDocuments, RenderHistory) {
       entries.push_back(store::entry_record{"x", "s", "{broken", 1});
     }
   }
-  json got = json::parse(render_history("0197a000-0000-7000-8000-0000000000ff",
-                                        f["record"]["created_us"], entries));
+  json got = json::parse(
+      render_history("0197a000-0000-7000-8000-0000000000ff", f["record"]["created_us"], entries));
   EXPECT_EQ(got, (json{{"entries", expected},
                        {"relations", json::array()},
                        {"session_id", "0197a000-0000-7000-8000-0000000000ff"},

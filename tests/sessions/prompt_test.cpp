@@ -15,7 +15,9 @@ using nlohmann::json;
 
 chat_input input_of(const std::string& body) {
   auto r = parse_chat_input(body);
-  EXPECT_TRUE(r) << (r ? "" : r.error().details.empty() ? r.error().message : r.error().details[0].loc);
+  EXPECT_TRUE(r) << (r                           ? ""
+                     : r.error().details.empty() ? r.error().message
+                                                 : r.error().details[0].loc);
   return r ? *r : chat_input{};
 }
 
@@ -40,7 +42,8 @@ std::string text_of(const core::turn& t) {
 
 // Without a template, the documented default names the agent, the situation and each instruction.
 TEST(SessionPrompt, DefaultSystemMessage) {
-  auto p = build_prompt(agent, session, {}, input_of(R"({"messages":[{"role":"user","content":"hi"}]})"));
+  auto p = build_prompt(agent, session, {},
+                        input_of(R"({"messages":[{"role":"user","content":"hi"}]})"));
   ASSERT_TRUE(p);
   EXPECT_EQ(p->request.system,
             "You are Ada. About you: a terse assistant.\n\nSituation: a support desk\n\n"
@@ -53,7 +56,8 @@ TEST(SessionPrompt, DefaultSystemMessage) {
 // statements; the new messages are rendered as well unless render_templates is false.
 TEST(SessionPrompt, TemplatesSubstitutePaths) {
   json s = session;
-  s["system_template"] = "{% if agent %}Agent {{ agent.name }}{% endif %} speaks {{metadata.language}}.{# note #}";
+  s["system_template"] =
+      "{% if agent %}Agent {{ agent.name }}{% endif %} speaks {{metadata.language}}.{# note #}";
   auto in = input_of(R"({"messages":[{"role":"user","content":"in {{ metadata.language }} please"}],
                          "metadata":{"language":"Spanish"}})");
   auto p = build_prompt(agent, s, {}, in);
@@ -69,26 +73,33 @@ TEST(SessionPrompt, TemplatesSubstitutePaths) {
 TEST(SessionPrompt, HistoryAndRecallTools) {
   std::vector<store::entry_record> history{
       entry(json::parse(R"({"role":"user","content":"weather?"})"), "api_request"),
-      entry(json::parse(R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",
-            "function":{"name":"get_weather","arguments":"{}"}}]})"), "tool_request"),
-      entry(json::parse(R"({"role":"tool","tool_call_id":"c1","content":"sunny"})"), "tool_response"),
+      entry(json::parse(
+                R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",
+            "function":{"name":"get_weather","arguments":"{}"}}]})"),
+            "tool_request"),
+      entry(json::parse(R"({"role":"tool","tool_call_id":"c1","content":"sunny"})"),
+            "tool_response"),
       entry(json::parse(R"({"role":"assistant","content":"It is sunny."})"), "api_response")};
-  auto with = build_prompt(agent, session, history, input_of(R"({"messages":[{"role":"user","content":"thanks"}]})"));
+  auto with = build_prompt(agent, session, history,
+                           input_of(R"({"messages":[{"role":"user","content":"thanks"}]})"));
   ASSERT_TRUE(with);
   ASSERT_EQ(with->request.turns.size(), 5u);
   EXPECT_EQ(with->request.turns[1].who, core::role::assistant);
   EXPECT_EQ(std::get<core::tool_call_part>(with->request.turns[1].parts[0]).id, "c1");
   EXPECT_EQ(with->request.turns[2].who, core::role::tool);
-  auto without = build_prompt(agent, session, history,
-                              input_of(R"({"messages":[{"role":"user","content":"thanks"}],"recall_tools":false})"));
+  auto without = build_prompt(
+      agent, session, history,
+      input_of(R"({"messages":[{"role":"user","content":"thanks"}],"recall_tools":false})"));
   ASSERT_EQ(without->request.turns.size(), 3u);
   EXPECT_EQ(text_of(without->request.turns[1]), "It is sunny.");
 }
 
 // Request settings override the agent's defaults; the request's model wins.
 TEST(SessionPrompt, SettingsMerge) {
-  auto p = build_prompt(agent, session, {},
-                        input_of(R"({"messages":[{"role":"user","content":"hi"}],"temperature":0.9,"model":"gpt-other"})"));
+  auto p = build_prompt(
+      agent, session, {},
+      input_of(
+          R"({"messages":[{"role":"user","content":"hi"}],"temperature":0.9,"model":"gpt-other"})"));
   ASSERT_TRUE(p);
   EXPECT_EQ(p->request.params.temperature, 0.9);
   EXPECT_EQ(p->request.params.max_output_tokens, 50);
@@ -98,7 +109,8 @@ TEST(SessionPrompt, SettingsMerge) {
 // The agent's tools come first; a request tool with a name the agent has is skipped.
 TEST(SessionPrompt, ToolsAgentFirstNoDuplicates) {
   json a = agent;
-  a["tools"] = json::parse(R"([{"name":"lookup","type":"function","function":{"parameters":{"type":"object"}}}])");
+  a["tools"] = json::parse(
+      R"([{"name":"lookup","type":"function","function":{"parameters":{"type":"object"}}}])");
   auto p = build_prompt(a, session, {}, input_of(R"({"messages":[{"role":"user","content":"hi"}],
       "tools":[{"name":"lookup","type":"bash_20241022"},{"name":"shell","type":"bash_20241022"}],
       "tool_choice":"auto"})"));
@@ -112,7 +124,8 @@ TEST(SessionPrompt, ToolsAgentFirstNoDuplicates) {
 
 // A system message among the new ones joins the system instruction, shown once by /render.
 TEST(SessionPrompt, NewSystemMessagesFold) {
-  auto p = build_prompt(agent, session, {}, input_of(R"({"messages":[{"role":"system","content":"Reply in French."},
+  auto p = build_prompt(agent, session, {},
+                        input_of(R"({"messages":[{"role":"system","content":"Reply in French."},
       {"role":"user","content":"hi"}]})"));
   ASSERT_TRUE(p);
   EXPECT_NE(p->request.system.find("\n\nReply in French."), std::string::npos);
@@ -125,7 +138,8 @@ TEST(SessionPrompt, NewSystemMessagesFold) {
 TEST(SessionPrompt, NoModelIsAClientError) {
   json a = agent;
   a.erase("model");
-  auto p = build_prompt(a, session, {}, input_of(R"({"messages":[{"role":"user","content":"hi"}]})"));
+  auto p =
+      build_prompt(a, session, {}, input_of(R"({"messages":[{"role":"user","content":"hi"}]})"));
   ASSERT_FALSE(p);
   EXPECT_EQ(p.error().status, 400u);
 }

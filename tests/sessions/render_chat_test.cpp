@@ -62,9 +62,9 @@ core::event_list events_of(const json& list) {
     } else if (type == "finish") {
       out.push_back(core::finish{reason_named(str("reason"))});
     } else if (type == "usage") {
-      out.push_back(core::usage_update{core::usage{e.value("input", 0), e.value("cached", 0), 0,
-                                                   e.value("output", 0),
-                                                   e.value("reasoning", 0), 0}});
+      out.push_back(
+          core::usage_update{core::usage{e.value("input", 0), e.value("cached", 0), 0,
+                                         e.value("output", 0), e.value("reasoning", 0), 0}});
     } else {
       ADD_FAILURE() << "unknown fixture event " << type;
     }
@@ -102,9 +102,8 @@ TEST(SessionsRenderChat, UnaryReplies) {
   const json f = fixture("chat_reply.json");
   for (const auto& c : f["cases"]) {
     core::reply r = fold(events_of(c["events"]));
-    json got = json::parse(render_chat_reply(r, f["id"].get<std::string>(),
-                                             f["created_at"].get<std::string>(),
-                                             f["offered_tools"]));
+    json got = json::parse(render_chat_reply(
+        r, f["id"].get<std::string>(), f["created_at"].get<std::string>(), f["offered_tools"]));
     EXPECT_EQ(got, c["reply"]) << c["comment"];
   }
 }
@@ -120,10 +119,9 @@ TEST(SessionsRenderChat, ReplyMessage) {
 
 // A failed upstream still renders the Julep shape; the failure is the routes' business.
 TEST(SessionsRenderChat, ErrorFinishesAsStop) {
-  core::event_list events{core::part_start{0, core::part_kind::text, {}, {}},
-                          core::text_delta{0, "partial"},
-                          core::stream_error{core::make_error(core::error_kind::upstream_error,
-                                                              "reset")}};
+  core::event_list events{
+      core::part_start{0, core::part_kind::text, {}, {}}, core::text_delta{0, "partial"},
+      core::stream_error{core::make_error(core::error_kind::upstream_error, "reset")}};
   json got = json::parse(render_chat_reply(fold(events), "i", "t", json::array()));
   EXPECT_EQ(got["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(got["choices"][0]["message"]["content"], "partial");
@@ -221,8 +219,12 @@ TEST(SessionsRenderChat, StreamWithoutUsage) {
   ASSERT_EQ(chunks.size(), 2u);
   EXPECT_EQ(chunks[0]["usage"], nullptr);
   EXPECT_EQ(chunks[0]["choices"][0]["finish_reason"], "stop");
-  EXPECT_EQ(chunks[1], (json{{"usage", nullptr}, {"jobs", json::array()}, {"docs", json::array()},
-                             {"created_at", "t"}, {"id", "i"}, {"choices", json::array()}}));
+  EXPECT_EQ(chunks[1], (json{{"usage", nullptr},
+                             {"jobs", json::array()},
+                             {"docs", json::array()},
+                             {"created_at", "t"},
+                             {"id", "i"},
+                             {"choices", json::array()}}));
 }
 
 }  // namespace

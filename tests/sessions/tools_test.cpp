@@ -15,8 +15,8 @@ using nlohmann::json;
 namespace sessions = dialects::sessions;
 
 const json& tools() {
-  static const json t = json::parse(
-      testing::read_file(std::string(IL_FIXTURES_DIR) + "/sessions/tools.json"));
+  static const json t =
+      json::parse(testing::read_file(std::string(IL_FIXTURES_DIR) + "/sessions/tools.json"));
   return t;
 }
 

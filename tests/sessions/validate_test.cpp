@@ -150,8 +150,8 @@ json summary(const core::chat_request& req) {
           {"presence_penalty", opt(p.presence_penalty)},
           {"logit_bias", p.logit_bias.empty() ? json() : json::parse(p.logit_bias)},
           {"json", req.response_format.json},
-          {"schema", req.response_format.schema.empty() ? json()
-                                                        : json::parse(req.response_format.schema)}};
+          {"schema",
+           req.response_format.schema.empty() ? json() : json::parse(req.response_format.schema)}};
 }
 
 // Merged settings onto the core request (fixture "settings"), including the knobs dropped.

@@ -22,8 +22,7 @@ using testing::temp_db;
 store::document_record doc(std::string id, std::string owner, std::int64_t created,
                            std::int64_t updated) {
   std::string body = R"({"id":")" + id + R"(","situation":"test"})";
-  return store::document_record{std::move(id), std::move(owner), std::move(body), created,
-                                updated};
+  return store::document_record{std::move(id), std::move(owner), std::move(body), created, updated};
 }
 
 store::entry_record entry(std::string id, std::string text) {
@@ -217,8 +216,8 @@ TEST(SqliteSessions, AppendIsAllOrNone) {
   auto s = open(db.path());
   ASSERT_TRUE(s->put_session(doc("s1", "o", 1, 1)));
   ASSERT_TRUE(*s->append_entries("s1", "o", {entry("e1", "first")}));
-  auto dup_in_batch = s->append_entries("s1", "o", {entry("e2", "a"), entry("e3", "b"),
-                                                    entry("e2", "again")});
+  auto dup_in_batch =
+      s->append_entries("s1", "o", {entry("e2", "a"), entry("e3", "b"), entry("e2", "again")});
   EXPECT_FALSE(dup_in_batch);
   auto dup_of_stored = s->append_entries("s1", "o", {entry("e4", "a"), entry("e1", "again")});
   EXPECT_FALSE(dup_of_stored);
@@ -380,7 +379,7 @@ boost::asio::awaitable<bool> async_round_trip(store::async_sessions& a) {
   bool sessions_ok = put_session && session && session->has_value() && sessions &&
                      sessions->size() == 1 && appended && *appended && h && h->size() == 2 &&
                      (*h)[1].id == "e2" && cleared && *cleared && session_gone && *session_gone;
-  co_return agents_ok && sessions_ok;
+  co_return agents_ok&& sessions_ok;
 }
 
 // Workers reach every session store call through the pool and get results on their executor.

@@ -19,10 +19,18 @@ namespace {
 using testing::temp_db;
 
 store::interaction_record sample(std::string id, std::string owner) {
-  return store::interaction_record{std::move(id), std::move(owner), "gpt-test", "completed", "",
-                                   R"([{"type":"user_input","content":[{"type":"text","text":"hi"}]}])",
-                                   R"([{"type":"model_output","content":[{"type":"text","text":"hello"}]}])",
-                                   R"({"total_tokens":3})", "{}", 1778871115, 1778871116};
+  return store::interaction_record{
+      std::move(id),
+      std::move(owner),
+      "gpt-test",
+      "completed",
+      "",
+      R"([{"type":"user_input","content":[{"type":"text","text":"hi"}]}])",
+      R"([{"type":"model_output","content":[{"type":"text","text":"hello"}]}])",
+      R"({"total_tokens":3})",
+      "{}",
+      1778871115,
+      1778871116};
 }
 
 std::shared_ptr<store::interaction_store> open(const std::string& path) {
@@ -120,7 +128,7 @@ TEST(SqliteInteractions, UnopenablePathIsAnError) {
 boost::asio::awaitable<bool> round_trip(store::async_interactions& a) {
   auto put = co_await a.put(sample("v1_async", "o"));
   auto got = co_await a.get("v1_async", "o");
-  co_return put && got && got->has_value();
+  co_return put&& got && got->has_value();
 }
 
 // Workers reach the store through the pool and get results back on their own executor.

@@ -13,8 +13,8 @@ namespace interlingua::testing {
 struct temp_db {
   temp_db() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir = std::filesystem::temp_directory_path() /
-          ("il-store-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
+    dir = std::filesystem::temp_directory_path() / ("il-store-" + std::to_string(::getpid()) + "-" +
+                                                    info->test_suite_name() + "-" + info->name());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
   }

@@ -26,7 +26,9 @@ inline std::string shared_fixture(const std::string& name) {
   return std::string(IL_SHARED_DIR) + "/fixtures/upstream/" + name;
 }
 
-inline bool have_shared() { return std::filesystem::exists(IL_SHARED_DIR "/fixtures/upstream"); }
+inline bool have_shared() {
+  return std::filesystem::exists(IL_SHARED_DIR "/fixtures/upstream");
+}
 
 inline std::string describe(const core::stream_event& e) {
   struct {
@@ -35,17 +37,33 @@ inline std::string describe(const core::stream_event& e) {
       return "part_start " + std::to_string(s.index) + " " + std::to_string(int(s.kind)) + " " +
              s.id + " " + s.name;
     }
-    std::string operator()(const core::text_delta& d) { return "text " + std::to_string(d.index) + " " + d.text; }
-    std::string operator()(const core::thought_delta& d) { return "thought " + std::to_string(d.index) + " " + d.text; }
-    std::string operator()(const core::signature_delta& d) { return "sig " + std::to_string(d.index) + " " + d.signature; }
-    std::string operator()(const core::redacted_thought& d) { return "redacted " + std::to_string(d.index) + " " + d.data; }
-    std::string operator()(const core::tool_args_delta& d) { return "args " + std::to_string(d.index) + " " + d.fragment; }
-    std::string operator()(const core::part_stop& s) { return "part_stop " + std::to_string(s.index); }
-    std::string operator()(const core::usage_update& u) {
-      return "usage in=" + std::to_string(u.value.input) + " cached=" + std::to_string(u.value.cached) +
-             " out=" + std::to_string(u.value.output) + " reasoning=" + std::to_string(u.value.reasoning);
+    std::string operator()(const core::text_delta& d) {
+      return "text " + std::to_string(d.index) + " " + d.text;
     }
-    std::string operator()(const core::finish& f) { return "finish " + std::to_string(int(f.reason)); }
+    std::string operator()(const core::thought_delta& d) {
+      return "thought " + std::to_string(d.index) + " " + d.text;
+    }
+    std::string operator()(const core::signature_delta& d) {
+      return "sig " + std::to_string(d.index) + " " + d.signature;
+    }
+    std::string operator()(const core::redacted_thought& d) {
+      return "redacted " + std::to_string(d.index) + " " + d.data;
+    }
+    std::string operator()(const core::tool_args_delta& d) {
+      return "args " + std::to_string(d.index) + " " + d.fragment;
+    }
+    std::string operator()(const core::part_stop& s) {
+      return "part_stop " + std::to_string(s.index);
+    }
+    std::string operator()(const core::usage_update& u) {
+      return "usage in=" + std::to_string(u.value.input) +
+             " cached=" + std::to_string(u.value.cached) +
+             " out=" + std::to_string(u.value.output) +
+             " reasoning=" + std::to_string(u.value.reasoning);
+    }
+    std::string operator()(const core::finish& f) {
+      return "finish " + std::to_string(int(f.reason));
+    }
     std::string operator()(const core::stream_error& e) {
       return "error " + std::string(core::to_string(e.value.kind)) + " " + e.value.message;
     }

@@ -56,7 +56,8 @@ script script_from_json(const json& j) {
   }
   script s;
   s.status = j.value("status", 200);
-  s.body = j.contains("body_file") ? read_body_file(j["body_file"].get<std::string>()) : j.value("body", std::string());
+  s.body = j.contains("body_file") ? read_body_file(j["body_file"].get<std::string>())
+                                   : j.value("body", std::string());
   s.content_type = j.value("content_type", std::string());
   if (j.contains("headers")) {
     for (const auto& [name, value] : j["headers"].items()) {
@@ -96,7 +97,8 @@ plan push_scripts(state& st, const std::string& body) {
 plan list_requests(const state& st) {
   json out = json::array();
   for (const auto& r : st.requests()) {
-    out.push_back({{"method", r.method}, {"target", r.target}, {"headers", r.headers}, {"body", r.body}});
+    out.push_back(
+        {{"method", r.method}, {"target", r.target}, {"headers", r.headers}, {"body", r.body}});
   }
   return json_ok(out);
 }

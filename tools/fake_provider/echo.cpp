@@ -15,8 +15,8 @@ enum class api { openai, anthropic, gemini };
 
 struct route {
   api kind = api::openai;
-  std::string model;        // gemini: from the path
-  bool stream = false;      // gemini: from the path
+  std::string model;    // gemini: from the path
+  bool stream = false;  // gemini: from the path
 };
 
 // Texts extracted from a request body.
@@ -117,7 +117,8 @@ std::optional<route> gemini_route(std::string_view path) {
     if (action != "generateContent" && action != "streamGenerateContent") {
       return std::nullopt;
     }
-    return route{api::gemini, std::string(rest.substr(0, colon)), action == "streamGenerateContent"};
+    return route{api::gemini, std::string(rest.substr(0, colon)),
+                 action == "streamGenerateContent"};
   }
   return std::nullopt;
 }
@@ -148,7 +149,8 @@ bool query_has(std::string_view query, std::string_view param) {
   return false;
 }
 
-echo_request make_echo(std::string model, texts t, const echo_settings& settings, std::uint64_t id) {
+echo_request make_echo(std::string model, texts t, const echo_settings& settings,
+                       std::uint64_t id) {
   echo_request e;
   e.model = std::move(model);
   e.text = std::move(t.last_user);
@@ -161,13 +163,14 @@ echo_request make_echo(std::string model, texts t, const echo_settings& settings
   return e;
 }
 
-plan dispatch(const route& r, const json& body, const recorded_request& req, const echo_settings& settings,
-              std::uint64_t id) {
+plan dispatch(const route& r, const json& body, const recorded_request& req,
+              const echo_settings& settings, std::uint64_t id) {
   if (r.kind == api::gemini) {
     const bool sse = query_has(query_of(req.target), "alt=sse");
     return gemini_answer(make_echo(r.model, gemini_texts(body), settings, id), r.stream, sse);
   }
-  const std::string model = body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
+  const std::string model =
+      body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
   const bool stream = body.value("stream", false);
   if (r.kind == api::anthropic) {
     return anthropic_answer(make_echo(model, chat_texts(body), settings, id), stream);
@@ -230,7 +233,8 @@ std::vector<std::string> split_pieces(std::string_view text, std::size_t n) {
   return pieces;
 }
 
-std::optional<plan> echo_plan(const recorded_request& req, const echo_settings& settings, std::uint64_t id) {
+std::optional<plan> echo_plan(const recorded_request& req, const echo_settings& settings,
+                              std::uint64_t id) {
   const auto r = find_route(req);
   if (!r) {
     return std::nullopt;

@@ -45,8 +45,12 @@ ojson openai_usage(const echo_request& req) {
           {"completion_tokens_details", {{"reasoning_tokens", 0}}}};
 }
 
-ojson openai_chunk(const echo_request& req, ojson delta, const ojson& finish_reason, bool include_usage) {
-  ojson choice = {{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", finish_reason}};
+ojson openai_chunk(const echo_request& req, ojson delta, const ojson& finish_reason,
+                   bool include_usage) {
+  ojson choice = {{"index", 0},
+                  {"delta", std::move(delta)},
+                  {"logprobs", nullptr},
+                  {"finish_reason", finish_reason}};
   ojson chunk = {{"id", "chatcmpl-fake-" + std::to_string(req.id)},
                  {"object", "chat.completion.chunk"},
                  {"created", req.created},
@@ -60,7 +64,8 @@ ojson openai_chunk(const echo_request& req, ojson delta, const ojson& finish_rea
 
 plan openai_stream(const echo_request& req, bool include_usage) {
   std::vector<std::string> events;
-  events.push_back(sse_data(openai_chunk(req, {{"role", "assistant"}, {"content", ""}}, nullptr, include_usage)));
+  events.push_back(sse_data(
+      openai_chunk(req, {{"role", "assistant"}, {"content", ""}}, nullptr, include_usage)));
   for (const auto& piece : req.pieces) {
     events.push_back(sse_data(openai_chunk(req, {{"content", piece}}, nullptr, include_usage)));
   }
@@ -84,7 +89,8 @@ ojson anthropic_usage(std::size_t input_tokens, std::size_t output_tokens) {
           {"cache_read_input_tokens", 0}};
 }
 
-ojson anthropic_message(const echo_request& req, ojson content, const ojson& stop_reason, ojson usage) {
+ojson anthropic_message(const echo_request& req, ojson content, const ojson& stop_reason,
+                        ojson usage) {
   return {{"id", "msg_fake_" + std::to_string(req.id)},
           {"type", "message"},
           {"role", "assistant"},
@@ -97,27 +103,32 @@ ojson anthropic_message(const echo_request& req, ojson content, const ojson& sto
 
 plan anthropic_stream(const echo_request& req) {
   std::vector<std::string> events;
-  const ojson start = anthropic_message(req, ojson::array(), nullptr, anthropic_usage(req.input_tokens, 1));
+  const ojson start =
+      anthropic_message(req, ojson::array(), nullptr, anthropic_usage(req.input_tokens, 1));
   events.push_back(sse_event("message_start", {{"type", "message_start"}, {"message", start}}));
-  events.push_back(sse_event("content_block_start", {{"type", "content_block_start"},
-                                                     {"index", 0},
-                                                     {"content_block", {{"type", "text"}, {"text", ""}}}}));
+  events.push_back(
+      sse_event("content_block_start", {{"type", "content_block_start"},
+                                        {"index", 0},
+                                        {"content_block", {{"type", "text"}, {"text", ""}}}}));
   for (const auto& piece : req.pieces) {
-    events.push_back(sse_event("content_block_delta", {{"type", "content_block_delta"},
-                                                       {"index", 0},
-                                                       {"delta", {{"type", "text_delta"}, {"text", piece}}}}));
+    events.push_back(
+        sse_event("content_block_delta", {{"type", "content_block_delta"},
+                                          {"index", 0},
+                                          {"delta", {{"type", "text_delta"}, {"text", piece}}}}));
   }
   events.push_back(sse_event("content_block_stop", {{"type", "content_block_stop"}, {"index", 0}}));
-  events.push_back(sse_event("message_delta", {{"type", "message_delta"},
-                                               {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
-                                               {"usage", {{"output_tokens", req.output_tokens}}}}));
+  events.push_back(sse_event("message_delta",
+                             {{"type", "message_delta"},
+                              {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
+                              {"usage", {{"output_tokens", req.output_tokens}}}}));
   events.push_back(sse_event("message_stop", {{"type", "message_stop"}}));
   return streamed(std::move(events));
 }
 
 // --- Gemini ---
 
-ojson gemini_response(const echo_request& req, const std::string& text, bool last, std::size_t output_tokens) {
+ojson gemini_response(const echo_request& req, const std::string& text, bool last,
+                      std::size_t output_tokens) {
   ojson candidate = {{"content", {{"role", "model"}, {"parts", ojson::array({{{"text", text}}})}}}};
   if (last) {
     candidate["finishReason"] = "STOP";
@@ -187,7 +198,8 @@ plan anthropic_answer(const echo_request& req, bool stream) {
     return anthropic_stream(req);
   }
   const ojson content = ojson::array({{{"type", "text"}, {"text", req.text}}});
-  return unary(anthropic_message(req, content, "end_turn", anthropic_usage(req.input_tokens, req.output_tokens)));
+  return unary(anthropic_message(req, content, "end_turn",
+                                 anthropic_usage(req.input_tokens, req.output_tokens)));
 }
 
 plan gemini_answer(const echo_request& req, bool stream, bool sse) {

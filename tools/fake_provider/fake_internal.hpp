@@ -55,7 +55,8 @@ std::size_t count_words(std::string_view text);
 // equal length, cut on UTF-8 code point boundaries (some may be empty for short texts).
 std::vector<std::string> split_pieces(std::string_view text, std::size_t n);
 // nullopt when the request is not for one of the emulated LLM endpoints.
-std::optional<plan> echo_plan(const recorded_request& req, const echo_settings& settings, std::uint64_t id);
+std::optional<plan> echo_plan(const recorded_request& req, const echo_settings& settings,
+                              std::uint64_t id);
 
 // --- control.cpp ---
 class state;

@@ -33,10 +33,11 @@ struct script {
   std::string body;
   // "" → text/event-stream when body starts with "data:" / "event:", else application/json.
   std::string content_type;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers, e.g. Retry-After
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // extra response headers, e.g. Retry-After
   std::chrono::milliseconds first_byte_delay{0};
   std::chrono::milliseconds gap{0};  // between SSE events
-  fault fault_kind = fault::none;  // reset_before_headers happens after first_byte_delay
+  fault fault_kind = fault::none;    // reset_before_headers happens after first_byte_delay
   // reset_mid_stream/stall: after this many events were written (capped at the number of events).
   // A non-SSE body counts as one event; with a fault it is sent chunked so it can be cut.
   std::size_t fault_after_events = 1;
@@ -45,21 +46,22 @@ struct script {
 struct recorded_request {
   std::string method;
   std::string target;
-  std::map<std::string, std::string> headers;  // lower-case names; repeated headers joined with ", "
+  std::map<std::string, std::string>
+      headers;  // lower-case names; repeated headers joined with ", "
   std::string body;
 };
 
 struct options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = ephemeral; read it back with server::port()
-  bool tls = true;  // false: plain HTTP
+  bool tls = true;         // false: plain HTTP
   // Certificate and key to serve (a member cannot share the name `tls` with the flag above).
   // When tls and material.cert_pem is empty: generated for {"localhost", "127.0.0.1", "::1"}.
   tls_material material;
   unsigned threads = 1;
   std::chrono::milliseconds first_byte_delay{0};  // defaults for echo answers
   std::chrono::milliseconds gap{0};
-  std::size_t stream_events = 0;  // echo streams: number of text deltas (0 = one per word)
+  std::size_t stream_events = 0;    // echo streams: number of text deltas (0 = one per word)
   std::size_t max_recorded = 1000;  // ring of recorded requests; 0 records nothing
 };
 
@@ -73,9 +75,9 @@ class server {
 
   std::uint16_t port() const;
   const tls_material& tls() const;
-  void push(script s);                              // thread-safe
+  void push(script s);                             // thread-safe
   std::vector<recorded_request> requests() const;  // thread-safe copy, oldest first
-  void clear();                                     // drop scripts and records
+  void clear();                                    // drop scripts and records
 
  private:
   struct impl;

@@ -29,7 +29,8 @@ struct cli {
 
 constexpr const char* usage =
     "usage: fake_provider [--host H] [--port N] [--plain] [--tls-dir DIR] [--threads N]\n"
-    "                     [--first-byte-delay-ms N] [--gap-ms N] [--stream-events N] [--port-file PATH]\n";
+    "                     [--first-byte-delay-ms N] [--gap-ms N] [--stream-events N] [--port-file "
+    "PATH]\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "fake_provider: " << message << "\n" << usage;
@@ -143,8 +144,8 @@ int main(int argc, char** argv) {
     if (c.port_file) {
       write_port_file(*c.port_file, server.port());
     }
-    std::cout << "fake_provider listening on " << (tls ? "https" : "http") << "://" << url_host(host) << ":"
-              << server.port() << std::endl;
+    std::cout << "fake_provider listening on " << (tls ? "https" : "http") << "://"
+              << url_host(host) << ":" << server.port() << std::endl;
     int received = 0;
     sigwait(&signals, &received);
   } catch (const std::exception& e) {

@@ -85,7 +85,8 @@ void add_san(X509* cert, const std::vector<std::string>& names) {
       GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
     } else {
       ASN1_IA5STRING* dns = ASN1_IA5STRING_new();
-      const bool ok = dns != nullptr && ASN1_STRING_set(dns, name.data(), static_cast<int>(name.size())) == 1;
+      const bool ok =
+          dns != nullptr && ASN1_STRING_set(dns, name.data(), static_cast<int>(name.size())) == 1;
       GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
       if (!ok) {
         GENERAL_NAME_free(gn);
@@ -109,7 +110,8 @@ x509_ptr new_cert(EVP_PKEY* key, const std::string& common_name) {
   X509_NAME* subject = X509_get_subject_name(cert.get());
   const auto* cn = reinterpret_cast<const unsigned char*>(common_name.c_str());
   check(X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("interlingua test"), -1, -1, 0) == 1,
+                                   reinterpret_cast<const unsigned char*>("interlingua test"), -1,
+                                   -1, 0) == 1,
         "subject");
   check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, cn, -1, -1, 0) == 1, "subject");
   check(X509_set_pubkey(cert.get(), key) == 1, "public key");
@@ -126,7 +128,8 @@ std::string to_pem(X509* cert) {
 
 std::string to_pem(EVP_PKEY* key) {
   bio_ptr bio{BIO_new(BIO_s_mem())};
-  check(bio != nullptr && PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
+  check(bio != nullptr &&
+            PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
         "PEM encode key");
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
@@ -143,7 +146,8 @@ x509_ptr make_ca(EVP_PKEY* ca_key) {
   return ca;
 }
 
-x509_ptr make_leaf(EVP_PKEY* leaf_key, X509* ca, EVP_PKEY* ca_key, const std::vector<std::string>& names) {
+x509_ptr make_leaf(EVP_PKEY* leaf_key, X509* ca, EVP_PKEY* ca_key,
+                   const std::vector<std::string>& names) {
   x509_ptr leaf = new_cert(leaf_key, names.empty() ? std::string("localhost") : names.front());
   check(X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca)) == 1, "leaf issuer");
   add_ext(leaf.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
@@ -194,8 +198,9 @@ void write_tls_material(const tls_material& material, const std::filesystem::pat
   write_file(dir / "key.pem", material.key_pem);
   // Private key stays private even in a shared /tmp; failure to chmod is not worth failing for.
   std::error_code ignored;
-  std::filesystem::permissions(dir / "key.pem", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                               ignored);
+  std::filesystem::permissions(
+      dir / "key.pem", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      ignored);
 }
 
 std::optional<tls_material> read_tls_material(const std::filesystem::path& dir) {

@@ -22,7 +22,8 @@ struct tls_material {
 // Validity: now-1h .. now+7d. Throws std::runtime_error on OpenSSL failure.
 tls_material make_tls_material(const std::vector<std::string>& names);
 
-// Writes ca.pem, cert.pem, key.pem into dir (creating it). Throws std::runtime_error on I/O failure.
+// Writes ca.pem, cert.pem, key.pem into dir (creating it). Throws std::runtime_error on I/O
+// failure.
 void write_tls_material(const tls_material& material, const std::filesystem::path& dir);
 
 // Reads ca.pem, cert.pem, key.pem from dir; nullopt when any of them is missing or unreadable.

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace interlingua::fake::detail {
 namespace {
 
@@ -34,8 +33,8 @@ bool looks_like_sse(std::string_view body) {
   }
   body.remove_prefix(first);
   // Comments (":") and "id:" may open a real stream too; JSON bodies never start like this.
-  return starts_with_field(body, "data:") || starts_with_field(body, "event:") || starts_with_field(body, ":") ||
-         starts_with_field(body, "id:");
+  return starts_with_field(body, "data:") || starts_with_field(body, "event:") ||
+         starts_with_field(body, ":") || starts_with_field(body, "id:");
 }
 
 std::vector<std::string> split_sse_events(std::string_view body) {
@@ -66,7 +65,9 @@ plan plan_from_script(script s) {
   plan p;
   const bool sse = looks_like_sse(s.body);
   p.status = s.status;
-  p.content_type = !s.content_type.empty() ? s.content_type : sse ? "text/event-stream" : "application/json";
+  p.content_type = !s.content_type.empty() ? s.content_type
+                   : sse                   ? "text/event-stream"
+                                           : "application/json";
   p.headers = std::move(s.headers);
   p.first_byte_delay = s.first_byte_delay;
   p.gap = s.gap;
@@ -102,7 +103,8 @@ std::string query_of(std::string_view target) {
 }
 
 state::state(const options& opts)
-    : echo_{opts.first_byte_delay, opts.gap, opts.stream_events}, max_recorded_(opts.max_recorded) {}
+    : echo_{opts.first_byte_delay, opts.gap, opts.stream_events},
+      max_recorded_(opts.max_recorded) {}
 
 void state::push(script s) {
   const std::lock_guard lock(mu_);

@@ -40,7 +40,8 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -102,11 +103,13 @@ class session {
     http::request_parser<http::string_body> parser;
     parser.body_limit(body_limit);
     parser.header_limit(header_limit);
-    auto [header_ec, header_n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+    auto [header_ec, header_n] =
+        co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
     if (header_ec) {
       co_return false;
     }
-    const bool continued = co_await send_continue(beast::iequals(parser.get()[http::field::expect], "100-continue"));
+    const bool continued =
+        co_await send_continue(beast::iequals(parser.get()[http::field::expect], "100-continue"));
     if (!continued) {
       co_return false;
     }
@@ -131,7 +134,7 @@ class session {
     if (open && !keep_alive) {
       co_await close_gracefully();
     }
-    co_return open && keep_alive;
+    co_return open&& keep_alive;
   }
 
   // curl sends "Expect: 100-continue" for larger bodies and would otherwise wait a second.
@@ -163,7 +166,8 @@ class session {
       co_return false;
     }
     const bool faulty = p.fault_kind == fault::reset_mid_stream || p.fault_kind == fault::stall;
-    const std::size_t count = faulty ? std::min(p.fault_after_events, p.events.size()) : p.events.size();
+    const std::size_t count =
+        faulty ? std::min(p.fault_after_events, p.events.size()) : p.events.size();
     for (std::size_t i = 0; i < count; ++i) {
       if (i > 0) {
         co_await pause(p.gap);
@@ -182,7 +186,8 @@ class session {
     if (event.empty()) {
       co_return true;  // an empty chunk would end the body
     }
-    auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(event)), use_tuple);
+    auto [ec, n] =
+        co_await asio::async_write(stream_, http::make_chunk(asio::buffer(event)), use_tuple);
     co_return !ec;
   }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
 #include <interlingua/config/config.hpp>
 #include <interlingua/server/server.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <interlingua/dialects/interactions_routes.hpp>
 #include <interlingua/service/gateway.hpp>

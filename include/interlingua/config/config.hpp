@@ -28,18 +28,18 @@ struct limits_config {
 };
 
 struct timeouts_config {
-  millis read{30'000};     // whole request head + body from the client
-  millis write{30'000};    // one write to the client
-  millis idle{60'000};     // keep-alive wait for the next request
+  millis read{30'000};            // whole request head + body from the client
+  millis write{30'000};           // one write to the client
+  millis idle{60'000};            // keep-alive wait for the next request
   millis shutdown_grace{10'000};  // SIGTERM: how long in-flight requests may still run
 };
 
 struct upstream_timeouts {
   millis connect{5'000};
   millis tls_handshake{5'000};
-  millis first_byte{60'000};   // request sent -> response headers
-  millis idle_gap{60'000};     // between two reads of a streamed body
-  millis total{300'000};       // whole unary exchange
+  millis first_byte{60'000};  // request sent -> response headers
+  millis idle_gap{60'000};    // between two reads of a streamed body
+  millis total{300'000};      // whole unary exchange
 };
 
 enum class provider_kind { openai_chat, anthropic, gemini };
@@ -50,9 +50,10 @@ std::string_view to_string(provider_kind kind);
 struct provider_config {
   std::string name;  // key in `providers:`
   provider_kind kind = provider_kind::openai_chat;
-  std::string base_url;  // e.g. https://api.openai.com/v1 (scheme, host, optional port, path prefix)
+  // e.g. https://api.openai.com/v1 (scheme, host, optional port, path prefix)
+  std::string base_url;
   std::vector<std::string> api_keys;  // used in turn; may be empty for keyless local servers
-  std::string ca_file;    // extra trust anchor on top of the system store; empty = system only
+  std::string ca_file;  // extra trust anchor on top of the system store; empty = system only
   bool allow_plain_http = false;  // http:// base_url is refused unless this is true
   std::size_t pool_size = 64;     // idle connections kept per worker
   millis pool_idle{60'000};       // idle connection evicted after this long
@@ -78,8 +79,8 @@ struct logging_config {
 struct store_config {
   std::string path = "interlingua.db";  // SQLite file (WAL); ":memory:" keeps nothing
   unsigned threads = 2;                 // store thread pool: blocking database calls run here
-  std::uint64_t retention_hours = 0;    // finished interactions older than this are removed; 0 = kept
-  std::uint64_t max_mb = 0;             // stored bytes cap, oldest evicted first; 0 = no cap
+  std::uint64_t retention_hours = 0;  // finished interactions older than this are removed; 0 = kept
+  std::uint64_t max_mb = 0;           // stored bytes cap, oldest evicted first; 0 = no cap
   std::chrono::milliseconds sweep_interval{60000};  // how often retention is enforced
 };
 

@@ -9,24 +9,24 @@
 namespace interlingua::core {
 
 enum class error_kind {
-  invalid_request,    // the client's request is wrong (400)
-  unauthenticated,    // missing or wrong gateway key (401)
-  permission_denied,  // (403)
-  not_found,          // unknown model, route or stored object (404)
-  payload_too_large,  // (413)
-  rate_limited,       // upstream said 429 (429)
-  upstream_error,     // upstream answered with an error or garbage (502)
+  invalid_request,       // the client's request is wrong (400)
+  unauthenticated,       // missing or wrong gateway key (401)
+  permission_denied,     // (403)
+  not_found,             // unknown model, route or stored object (404)
+  payload_too_large,     // (413)
+  rate_limited,          // upstream said 429 (429)
+  upstream_error,        // upstream answered with an error or garbage (502)
   upstream_unavailable,  // upstream unreachable, reset, 5xx, overloaded (503)
-  upstream_timeout,   // a deadline towards the upstream passed (504)
-  internal,           // a bug on our side (500)
+  upstream_timeout,      // a deadline towards the upstream passed (504)
+  internal,              // a bug on our side (500)
 };
 
 struct error {
   error_kind kind = error_kind::internal;
   std::string message;
-  std::string param;                   // the offending request field, when there is one
-  int upstream_status = 0;             // HTTP status the upstream sent, 0 if none
-  std::optional<int> retry_after_s;    // from the upstream's Retry-After, when given
+  std::string param;                 // the offending request field, when there is one
+  int upstream_status = 0;           // HTTP status the upstream sent, 0 if none
+  std::optional<int> retry_after_s;  // from the upstream's Retry-After, when given
 };
 
 inline error make_error(error_kind kind, std::string message, std::string param = {}) {

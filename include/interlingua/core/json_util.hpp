@@ -29,7 +29,9 @@ inline const json* member_string(const json& j, std::string_view key) {
 }
 
 // The text of a JSON string (callers checked is_string()); json::empty() is false for strings.
-inline const std::string& text(const json& j) { return j.get_ref<const std::string&>(); }
+inline const std::string& text(const json& j) {
+  return j.get_ref<const std::string&>();
+}
 
 inline std::string string_or(const json& j, std::string_view key, std::string fallback = {}) {
   const json* m = member_string(j, key);

@@ -100,8 +100,8 @@ struct generation_params {
 };
 
 struct chat_request {
-  std::string model;           // the public name the client asked for
-  std::string system;          // system instruction, empty when none
+  std::string model;   // the public name the client asked for
+  std::string system;  // system instruction, empty when none
   std::vector<turn> turns;
   std::vector<tool_decl> tools;
   core::tool_choice tool_choice;

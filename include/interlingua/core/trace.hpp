@@ -18,7 +18,9 @@ struct trace_context {
   std::string opper_parent_span;  // X-Opper-Parent-Span-Id
   std::string span_id;            // the gateway's own span: parent-id of the upstream request
 
-  bool empty() const { return traceparent.empty() && opper_name.empty() && opper_parent_span.empty(); }
+  bool empty() const {
+    return traceparent.empty() && opper_name.empty() && opper_parent_span.empty();
+  }
   // traceparent continued with our span id (same trace id and flags), tracestate, and the Opper
   // headers as given.
   std::vector<http_header> upstream_headers() const;

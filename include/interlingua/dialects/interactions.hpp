@@ -91,12 +91,12 @@ class stream_renderer {
   // client error (400).
   static bool valid_event_id(std::string_view id);
 
-  void begin(std::string& out);                  // interaction.created + status_update
+  void begin(std::string& out);  // interaction.created + status_update
   // An upstream stream_error becomes the in-band error event (and ends the stream).
   void on(const core::stream_event& e, std::string& out);
-  void complete(std::string& out);               // interaction.completed + done
+  void complete(std::string& out);                                // interaction.completed + done
   void complete_as(const std::string& status, std::string& out);  // with a given final status
-  void fail(const core::error& e, std::string& out);  // in-band error event + done
+  void fail(const core::error& e, std::string& out);              // in-band error event + done
   const core::reply& folded() const { return acc_.current(); }
   bool ended() const { return ended_; }  // completed or failed: nothing more may be written
   // Resuming: whether the events so far contained the last_event_id's position. False once the

@@ -27,7 +27,7 @@ using nlohmann::json;
 
 // One 422 detail, as spec §5.5: {"type","msg","loc","received"}; loc like "messages[0].role".
 struct issue {
-  std::string type;      // pydantic-style: missing, too_short, too_long, less_than_equal, ...
+  std::string type;  // pydantic-style: missing, too_short, too_long, less_than_equal, ...
   std::string msg;
   std::string loc;
   std::string received;  // the offending input as text
@@ -63,12 +63,12 @@ struct chat_input {
   json tools = json::array();     // validated CreateToolRequest[] added to the agent's
   json tool_choice;               // null, "auto", "none" or {"function":{"name"}}
   bool save = true;
-  bool recall = true;             // accepted; no document search (docs: [])
+  bool recall = true;  // accepted; no document search (docs: [])
   bool recall_tools = true;
   bool stream = false;
   std::optional<std::string> model;
   std::optional<std::string> agent;  // multi-agent sessions: which agent answers (uuid)
-  json metadata;                  // object or null: {{metadata.*}} in the system template
+  json metadata;                     // object or null: {{metadata.*}} in the system template
   // The generation settings the client actually sent, by their ChatInput names (temperature,
   // top_p, max_tokens, stop, seed, frequency_penalty, presence_penalty, logit_bias,
   // response_format, min_p, repetition_penalty, length_penalty): merged over the agent's
@@ -169,7 +169,7 @@ class chunk_renderer {
   std::string created_at_;
   json offered_tools_;
   core::accumulator acc_;
-  json usage_;  // null until the upstream reports usage
+  json usage_;                              // null until the upstream reports usage
   std::vector<std::pair<int, int>> parts_;  // (part index, ordinal) of text and call parts
   int calls_ = 0;
   bool finished_ = false;

@@ -14,9 +14,9 @@
 namespace interlingua::net {
 
 struct sse_event {
-  std::string event;   // "" when no event: field (caller treats as "message")
-  std::string data;    // data lines joined with '\n', no trailing newline
-  std::string id;      // the last event id in effect when this event was dispatched
+  std::string event;                   // "" when no event: field (caller treats as "message")
+  std::string data;                    // data lines joined with '\n', no trailing newline
+  std::string id;                      // the last event id in effect when this event was dispatched
   std::optional<std::uint64_t> retry;  // set when this event block carried a valid retry:
 };
 

@@ -30,12 +30,12 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 // What the access log says about a request beyond method, path and status.
 struct access_record {
-  std::string route;     // the matched pattern
+  std::string route;  // the matched pattern
   std::string model;
   std::string upstream;  // provider name
   std::int64_t input_tokens = -1;
   std::int64_t output_tokens = -1;
-  std::string error;     // short reason for a non-2xx answer
+  std::string error;  // short reason for a non-2xx answer
 };
 
 class exchange {

@@ -14,8 +14,8 @@ namespace interlingua::server {
 class router {
  public:
   struct match_result {
-    const handler* target = nullptr;   // null: see `status`
-    unsigned status = 404;             // 404 unknown path, 405 known path with another method
+    const handler* target = nullptr;  // null: see `status`
+    unsigned status = 404;            // 404 unknown path, 405 known path with another method
     std::string pattern;
     std::vector<std::string> params;
   };

@@ -62,7 +62,7 @@ struct call_outcome {
   std::optional<core::error> error;  // failed before any event reached the sink
   std::string provider;
   std::string upstream_model;
-  core::usage usage;                 // the last usage the upstream reported
+  core::usage usage;  // the last usage the upstream reported
   bool client_gone = false;
 };
 

@@ -39,8 +39,8 @@ class async_interactions {
 // How long stored interactions are kept and how much of them: store.retention_hours and
 // store.max_mb in the configuration.
 struct retention_policy {
-  std::chrono::seconds max_age{0};   // 0: kept until deleted
-  std::int64_t max_bytes = 0;        // 0: no cap
+  std::chrono::seconds max_age{0};  // 0: kept until deleted
+  std::int64_t max_bytes = 0;       // 0: no cap
   std::chrono::milliseconds interval{60000};
 };
 

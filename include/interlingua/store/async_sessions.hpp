@@ -21,8 +21,8 @@ class async_sessions {
       : store_(std::move(store)), pool_(pool) {}
 
   boost::asio::awaitable<core::result<void>> put_agent(document_record r);
-  boost::asio::awaitable<core::result<std::optional<document_record>>> get_agent(
-      std::string id, std::string owner);
+  boost::asio::awaitable<core::result<std::optional<document_record>>> get_agent(std::string id,
+                                                                                 std::string owner);
   boost::asio::awaitable<core::result<std::vector<document_record>>> list_agents(std::string owner,
                                                                                  list_query q);
   boost::asio::awaitable<core::result<bool>> remove_agent(std::string id, std::string owner);

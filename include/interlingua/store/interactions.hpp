@@ -15,7 +15,7 @@ namespace interlingua::store {
 
 struct interaction_record {
   std::string id;
-  std::string owner;         // hash of the gateway key that created it ("" on an open gateway)
+  std::string owner;  // hash of the gateway key that created it ("" on an open gateway)
   std::string model;
   std::string status;
   std::string previous_id;   // previous_interaction_id, "" when none
@@ -25,7 +25,7 @@ struct interaction_record {
   std::string request;       // JSON object: request config (system_instruction, tools, ...)
   std::int64_t created = 0;  // unix seconds
   std::int64_t updated = 0;
-  std::string error;         // JSON object {code, message} when the run failed; "" otherwise
+  std::string error;  // JSON object {code, message} when the run failed; "" otherwise
 };
 
 // What one retention sweep removed.

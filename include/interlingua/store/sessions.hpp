@@ -26,16 +26,16 @@ struct document_record {
 
 // One history entry of a session, in the order they were appended.
 struct entry_record {
-  std::string id;               // UUID
+  std::string id;  // UUID
   std::string session_id;
-  std::string body;             // the dialect's Entry JSON
+  std::string body;  // the dialect's Entry JSON
   std::int64_t created_us = 0;
 };
 
 struct list_query {
-  std::int64_t limit = 100;   // 1..1000
+  std::int64_t limit = 100;  // 1..1000
   std::int64_t offset = 0;
-  bool by_updated = false;    // sort by updated_us instead of created_us
+  bool by_updated = false;  // sort by updated_us instead of created_us
   bool descending = true;
 };
 

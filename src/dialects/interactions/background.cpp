@@ -115,7 +115,8 @@ void background_runs::stop_all(const std::string& reason) {
     }
   }
   for (auto& run : running) {
-    if (run->request_stop("failed", core::make_error(core::error_kind::upstream_unavailable, reason))) {
+    if (run->request_stop("failed",
+                          core::make_error(core::error_kind::upstream_unavailable, reason))) {
       asio::post(run->executor(), [run] { run->signal().emit(asio::cancellation_type::terminal); });
     }
   }
@@ -179,8 +180,8 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
     // Cancel and shutdown emit on run.signal(): the upstream read in flight is aborted at once,
     // whatever it was waiting for (headers, the next event, a stalled body).
     auto executor = co_await asio::this_coro::executor;
-    auto token = asio::bind_cancellation_slot(run.signal().slot(),
-                                              asio::as_tuple(asio::use_awaitable));
+    auto token =
+        asio::bind_cancellation_slot(run.signal().slot(), asio::as_tuple(asio::use_awaitable));
     // g++ 12: the awaitable is made outside the co_await expression.
     auto call = call_upstream(g, std::move(job.chat), sink, std::move(job.trace));
     auto [ep, outcome] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
@@ -214,7 +215,8 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
     spdlog::info("background interaction {} was deleted while running; nothing recorded", run.id());
   }
   spdlog::info("background interaction {} ended {} (upstream {}, {} in / {} out tokens)", run.id(),
-               status, out.provider, reply.tokens.input, reply.tokens.output + reply.tokens.reasoning);
+               status, out.provider, reply.tokens.input,
+               reply.tokens.output + reply.tokens.reasoning);
   run.finish(status, reply.failure);
   runs.remove(run.id());
 }

@@ -76,15 +76,14 @@ class run_state {
   std::vector<std::function<void()>> waiters_;
 };
 
-
 // ---- the coroutines ----------------------------------------------------------------------------
 
 // Everything a run needs after the request that started it has been answered.
 struct background_job {
   std::shared_ptr<run_state> run;
-  core::chat_request chat;          // with the history of previous_interaction_id
-  create_request req;               // its chat moved into `chat`: config and flags only
-  std::vector<core::turn> input;    // what the interaction stores as its input
+  core::chat_request chat;        // with the history of previous_interaction_id
+  create_request req;             // its chat moved into `chat`: config and flags only
+  std::vector<core::turn> input;  // what the interaction stores as its input
   interaction_meta meta;
   std::string owner;
   std::vector<core::http_header> trace;  // the starting request's trace context, for upstream

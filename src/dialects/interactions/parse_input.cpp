@@ -9,7 +9,6 @@ namespace {
 using nlohmann::json;
 using namespace core::json_util;
 
-
 bool is_content_type(std::string_view t) {
   return t == "text" || t == "image" || t == "audio" || t == "document" || t == "video";
 }
@@ -40,7 +39,8 @@ core::result<core::part> parse_content(const json& c, const std::string& where) 
   return field_error(where + ".type", "unknown content type \"" + t + "\"");
 }
 
-core::result<std::vector<core::part>> parse_content_list(const json& list, const std::string& where) {
+core::result<std::vector<core::part>> parse_content_list(const json& list,
+                                                         const std::string& where) {
   std::vector<core::part> parts;
   if (list.is_string()) {
     parts.emplace_back(core::text_part{list.get<std::string>()});
@@ -88,9 +88,9 @@ core::result<core::part> parse_function_result(const json& s, const std::string&
     return field_error(where + ".result", "is required");
   }
   const json* is_error = member(s, "is_error");
-  return core::part{core::tool_result_part{call_id->get<std::string>(), string_or(s, "name"),
-                                           result_text(*result),
-                                           is_error && is_error->is_boolean() && is_error->get<bool>()}};
+  return core::part{core::tool_result_part{
+      call_id->get<std::string>(), string_or(s, "name"), result_text(*result),
+      is_error && is_error->is_boolean() && is_error->get<bool>()}};
 }
 
 core::result<core::part> parse_function_call(const json& s, const std::string& where) {
@@ -110,8 +110,8 @@ core::result<core::part> parse_function_call(const json& s, const std::string& w
   } else if (args && args->is_string()) {
     text_args = args->get<std::string>();
   }
-  return core::part{core::tool_call_part{string_or(s, "id"), name->get<std::string>(),
-                                         std::move(text_args)}};
+  return core::part{
+      core::tool_call_part{string_or(s, "id"), name->get<std::string>(), std::move(text_args)}};
 }
 
 core::result<core::part> parse_thought(const json& s) {
@@ -202,7 +202,8 @@ core::result<void> parse_user_input(const json& s, const std::string& where,
   return {};
 }
 
-core::result<void> parse_step(const json& s, const std::string& where, std::vector<core::turn>& turns) {
+core::result<void> parse_step(const json& s, const std::string& where,
+                              std::vector<core::turn>& turns) {
   if (!s.is_object()) {
     return field_error(where, "must be an object");
   }
@@ -216,8 +217,8 @@ core::result<void> parse_step(const json& s, const std::string& where, std::vect
   core::result<core::part> p = field_error(where + ".type", "unknown step type \"" + type + "\"");
   core::role side = core::role::assistant;
   if (type == "model_output") {
-    auto parts = parse_content_list(member(s, "content") ? s["content"] : json::array(),
-                                    where + ".content");
+    auto parts =
+        parse_content_list(member(s, "content") ? s["content"] : json::array(), where + ".content");
     if (!parts) {
       return parts.error();
     }
@@ -256,7 +257,8 @@ core::result<std::vector<core::turn>> parse_input(const json& input) {
     return turns;
   }
   if (!input.is_array()) {
-    return field_error("input", "must be a string, a content object, or an array of contents or steps");
+    return field_error("input",
+                       "must be a string, a content object, or an array of contents or steps");
   }
   if (input.empty()) {
     return field_error("input", "must not be empty");

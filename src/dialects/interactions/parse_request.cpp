@@ -11,7 +11,6 @@ namespace {
 using nlohmann::json;
 using namespace core::json_util;
 
-
 core::result<void> parse_number(const json& cfg, std::string_view key, double lo, double hi,
                                 std::optional<double>& out) {
   const json* v = member(cfg, key);
@@ -33,8 +32,10 @@ core::result<void> parse_number(const json& cfg, std::string_view key, double lo
 core::result<void> parse_reasoning(const json& cfg, core::generation_params& p) {
   if (const json* level = member(cfg, "thinking_level"); level && !level->is_null()) {
     static const std::pair<std::string_view, core::reasoning_level> names[] = {
-        {"minimal", core::reasoning_level::minimal}, {"low", core::reasoning_level::low},
-        {"medium", core::reasoning_level::medium}, {"high", core::reasoning_level::high}};
+        {"minimal", core::reasoning_level::minimal},
+        {"low", core::reasoning_level::low},
+        {"medium", core::reasoning_level::medium},
+        {"high", core::reasoning_level::high}};
     bool known = false;
     for (const auto& [name, value] : names) {
       if (level->is_string() && level->get<std::string>() == name) {
@@ -43,7 +44,8 @@ core::result<void> parse_reasoning(const json& cfg, core::generation_params& p) 
       }
     }
     if (!known) {
-      return field_error("generation_config.thinking_level", "must be one of minimal, low, medium, high");
+      return field_error("generation_config.thinking_level",
+                         "must be one of minimal, low, medium, high");
     }
   }
   if (const json* s = member(cfg, "thinking_summaries"); s && !s->is_null()) {
@@ -238,7 +240,8 @@ core::result<void> parse_flags(const json& body, create_request& out) {
     out.previous_interaction_id = prev->get<std::string>();
   }
   if (!out.store && (out.background || !out.previous_interaction_id.empty())) {
-    return field_error("store", "store:false cannot be combined with background or previous_interaction_id");
+    return field_error("store",
+                       "store:false cannot be combined with background or previous_interaction_id");
   }
   return {};
 }
@@ -247,7 +250,8 @@ core::result<void> parse_model(const json& body, create_request& out) {
   const json* model = member(body, "model");
   if (!model || model->is_null()) {
     if (member(body, "agent")) {
-      return field_error("agent", "agent interactions are not supported by this gateway; use model");
+      return field_error("agent",
+                         "agent interactions are not supported by this gateway; use model");
     }
     return field_error("model", "is required");
   }
@@ -266,7 +270,8 @@ core::result<create_request> parse_create(std::string_view text) {
     return core::make_error(core::error_kind::invalid_request, "request body is not valid JSON");
   }
   if (!parsed->is_object()) {
-    return core::make_error(core::error_kind::invalid_request, "request body must be a JSON object");
+    return core::make_error(core::error_kind::invalid_request,
+                            "request body must be a JSON object");
   }
   const json& body = *parsed;
   create_request out;

@@ -32,22 +32,27 @@ core::result<core::tool_decl> parse_declaration(const json& d, const std::string
   if (params && !params->is_object() && !params->is_null()) {
     return field_error(where + ".parameters", "must be a JSON Schema object");
   }
-  return core::tool_decl{name->get<std::string>(), string_or(d, "description"),
-                         params && params->is_object() ? dump(*params) : std::string{}, {}, {}};
+  return core::tool_decl{name->get<std::string>(),
+                         string_or(d, "description"),
+                         params && params->is_object() ? dump(*params) : std::string{},
+                         {},
+                         {}};
 }
 
 // Everything but `type` is the built-in's settings, kept for a provider that can run it.
 core::tool_decl builtin_declaration(const json& t, const std::string& type) {
   json options = t;
   options.erase("type");
-  return core::tool_decl{string_or(t, "name"), {}, {}, type,
-                         options.empty() ? std::string{} : dump(options)};
+  return core::tool_decl{
+      string_or(t, "name"), {}, {}, type, options.empty() ? std::string{} : dump(options)};
 }
 
 core::result<core::tool_mode> parse_mode(const json& v, const std::string& param) {
   static const std::pair<std::string_view, core::tool_mode> modes[] = {
-      {"auto", core::tool_mode::automatic}, {"any", core::tool_mode::required},
-      {"none", core::tool_mode::none}, {"validated", core::tool_mode::validated}};
+      {"auto", core::tool_mode::automatic},
+      {"any", core::tool_mode::required},
+      {"none", core::tool_mode::none},
+      {"validated", core::tool_mode::validated}};
   for (const auto& [name, mode] : modes) {
     if (v.is_string() && text(v) == name) {
       return mode;
@@ -57,9 +62,8 @@ core::result<core::tool_mode> parse_mode(const json& v, const std::string& param
 }
 
 bool declares_function(const std::vector<core::tool_decl>& tools, const std::string& name) {
-  return std::any_of(tools.begin(), tools.end(), [&](const core::tool_decl& t) {
-    return t.builtin.empty() && t.name == name;
-  });
+  return std::any_of(tools.begin(), tools.end(),
+                     [&](const core::tool_decl& t) { return t.builtin.empty() && t.name == name; });
 }
 
 // {"allowed_tools":{"mode":<mode>,"tools":[names]}}; mode defaults to auto (restrict, not force).
@@ -115,7 +119,8 @@ core::result<std::vector<core::tool_decl>> parse_tools(const json& body) {
     }
     if (const json* group = member(t, "function_declarations"); group && group->is_array()) {
       for (std::size_t j = 0; j < group->size(); ++j) {
-        auto d = parse_declaration((*group)[j], where + ".function_declarations[" + std::to_string(j) + "]");
+        auto d = parse_declaration((*group)[j],
+                                   where + ".function_declarations[" + std::to_string(j) + "]");
         if (!d) {
           return d.error();
         }

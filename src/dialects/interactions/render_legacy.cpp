@@ -68,9 +68,12 @@ json legacy_outputs_of_parts(const std::vector<core::part>& parts) {
 
 json legacy_content_start(core::part_kind kind) {
   switch (kind) {
-    case core::part_kind::thought: return json{{"type", "thought"}};
-    case core::part_kind::tool_call: return json{{"type", "function_call"}};
-    case core::part_kind::text: break;
+    case core::part_kind::thought:
+      return json{{"type", "thought"}};
+    case core::part_kind::tool_call:
+      return json{{"type", "function_call"}};
+    case core::part_kind::text:
+      break;
   }
   return json{{"type", "text"}};
 }

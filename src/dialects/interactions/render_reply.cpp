@@ -61,10 +61,14 @@ std::string status_of(const core::reply& reply) {
     }
   }
   switch (reply.reason) {
-    case core::finish_reason::length: return "incomplete";
-    case core::finish_reason::content_filter: return "incomplete";
-    case core::finish_reason::error: return "failed";
-    default: return "completed";
+    case core::finish_reason::length:
+      return "incomplete";
+    case core::finish_reason::content_filter:
+      return "incomplete";
+    case core::finish_reason::error:
+      return "failed";
+    default:
+      return "completed";
   }
 }
 
@@ -82,8 +86,11 @@ json usage_json(const core::usage& u) {
 }
 
 json interaction_json(const interaction_meta& meta) {
-  json j{{"object", "interaction"}, {"status", meta.status}, {"model", meta.model},
-         {"created", core::rfc3339(meta.created)}, {"updated", core::rfc3339(meta.updated)}};
+  json j{{"object", "interaction"},
+         {"status", meta.status},
+         {"model", meta.model},
+         {"created", core::rfc3339(meta.created)},
+         {"updated", core::rfc3339(meta.updated)}};
   if (!meta.id.empty()) {
     j["id"] = meta.id;
   }
@@ -105,7 +112,8 @@ std::string render_reply(const interaction_meta& meta, const core::reply& reply,
     j["usage"] = usage_json(reply.tokens);
   }
   if (reply.failure) {
-    j["error"] = {{"code", core::to_string(reply.failure->kind)}, {"message", reply.failure->message}};
+    j["error"] = {{"code", core::to_string(reply.failure->kind)},
+                  {"message", reply.failure->message}};
   }
   return dump_wire(j);
 }

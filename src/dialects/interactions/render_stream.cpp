@@ -83,18 +83,21 @@ std::string id_of(const event_position& at) {
   }
   std::string id = "s" + std::to_string(at.step);
   switch (at.sub) {
-    case 1: return id + "." + std::to_string(at.bytes);
-    case 2: return id + ".sig";
-    case 3: return id + ".end";
-    default: return id;
+    case 1:
+      return id + "." + std::to_string(at.bytes);
+    case 2:
+      return id + ".sig";
+    case 3:
+      return id + ".end";
+    default:
+      return id;
   }
 }
 
 // `event: <type>` plus the JSON, which always carries `event_type` (SDKs dispatch on it) and the
 // resume token as `event_id`. Never an SSE `id:` line: with a last-event-id set, Stainless-style
 // decoders dispatch the blank line after each event as an empty event (spec §6.6).
-void write_event(std::string_view type, const event_position& at, json payload,
-                 std::string& out) {
+void write_event(std::string_view type, const event_position& at, json payload, std::string& out) {
   payload["event_type"] = type;
   payload["event_id"] = id_of(at);
   out += "event: ";
@@ -104,7 +107,9 @@ void write_event(std::string_view type, const event_position& at, json payload,
   out += "\n\n";
 }
 
-void write_done(std::string& out) { out += "event: done\ndata: [DONE]\n\n"; }
+void write_done(std::string& out) {
+  out += "event: done\ndata: [DONE]\n\n";
+}
 
 // `text` without the first `skip` bytes, which the client already holds. A resume point inside
 // a UTF-8 sequence (only a forged id gives one) moves on to the next character.
@@ -119,19 +124,23 @@ json payload_delta(core::part_kind kind, std::string text) {
   switch (kind) {
     case core::part_kind::thought:
       return json{{"type", "thought_summary"}, {"content", {{"type", "text"}, {"text", text}}}};
-    case core::part_kind::tool_call: return json{{"type", "arguments_delta"}, {"arguments", text}};
-    case core::part_kind::text: break;
+    case core::part_kind::tool_call:
+      return json{{"type", "arguments_delta"}, {"arguments", text}};
+    case core::part_kind::text:
+      break;
   }
   return json{{"type", "text"}, {"text", std::move(text)}};
 }
 
 json step_skeleton(core::part_kind kind, const std::string& id, const std::string& name) {
   switch (kind) {
-    case core::part_kind::thought: return json{{"type", "thought"}};
+    case core::part_kind::thought:
+      return json{{"type", "thought"}};
     case core::part_kind::tool_call:
-      return json{{"type", "function_call"}, {"id", id}, {"name", name},
-                  {"arguments", json::object()}};
-    case core::part_kind::text: break;
+      return json{
+          {"type", "function_call"}, {"id", id}, {"name", name}, {"arguments", json::object()}};
+    case core::part_kind::text:
+      break;
   }
   return json{{"type", "model_output"}};
 }
@@ -146,8 +155,7 @@ stream_renderer::stream_renderer(interaction_meta meta, stream_options options,
                                  std::optional<event_position> resume)
     : meta_(std::move(meta)), options_(std::move(options)), resume_(resume) {}
 
-core::result<stream_renderer> stream_renderer::make(interaction_meta meta,
-                                                    stream_options options) {
+core::result<stream_renderer> stream_renderer::make(interaction_meta meta, stream_options options) {
   std::optional<event_position> resume;
   if (!options.last_event_id.empty()) {
     resume = parse_id(options.last_event_id);
@@ -159,7 +167,9 @@ core::result<stream_renderer> stream_renderer::make(interaction_meta meta,
   return stream_renderer(std::move(meta), std::move(options), resume);
 }
 
-bool stream_renderer::valid_event_id(std::string_view id) { return parse_id(id).has_value(); }
+bool stream_renderer::valid_event_id(std::string_view id) {
+  return parse_id(id).has_value();
+}
 
 std::string_view stream_renderer::name(std::string_view steps_name,
                                        std::string_view legacy_name) const {
@@ -324,28 +334,29 @@ void stream_renderer::on(const core::stream_event& e, std::string& out) {
     return;
   }
   acc_.on(e);
-  std::visit(
-      core::overloaded{
-          [&](const core::part_start& s) { on_start(s, out); },
-          [&](const core::text_delta& d) {
-            on_payload(d.index, core::part_kind::text, d.text, out);
-          },
-          [&](const core::thought_delta& d) {
-            on_payload(d.index, core::part_kind::thought, d.text, out);
-          },
-          [&](const core::tool_args_delta& d) {
-            on_payload(d.index, core::part_kind::tool_call, d.fragment, out);
-          },
-          [&](const core::signature_delta& d) { on_signature(d.index, d.signature); },
-          [&](const core::redacted_thought& d) { on_signature(d.index, d.data); },
-          [&](const core::part_stop& s) { on_stop(s.index, out); },
-          [&](const core::stream_error& err) { fail(err.value, out); },
-          [&](const auto&) {},
-      },
-      e);
+  std::visit(core::overloaded{
+                 [&](const core::part_start& s) { on_start(s, out); },
+                 [&](const core::text_delta& d) {
+                   on_payload(d.index, core::part_kind::text, d.text, out);
+                 },
+                 [&](const core::thought_delta& d) {
+                   on_payload(d.index, core::part_kind::thought, d.text, out);
+                 },
+                 [&](const core::tool_args_delta& d) {
+                   on_payload(d.index, core::part_kind::tool_call, d.fragment, out);
+                 },
+                 [&](const core::signature_delta& d) { on_signature(d.index, d.signature); },
+                 [&](const core::redacted_thought& d) { on_signature(d.index, d.data); },
+                 [&](const core::part_stop& s) { on_stop(s.index, out); },
+                 [&](const core::stream_error& err) { fail(err.value, out); },
+                 [&](const auto&) {},
+             },
+             e);
 }
 
-void stream_renderer::complete(std::string& out) { complete_as(status_of(acc_.current()), out); }
+void stream_renderer::complete(std::string& out) {
+  complete_as(status_of(acc_.current()), out);
+}
 
 void stream_renderer::complete_as(const std::string& status, std::string& out) {
   if (ended_) {

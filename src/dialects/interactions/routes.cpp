@@ -194,9 +194,9 @@ asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
   stream_options options{req.chat.params.reasoning_summaries, form_of(ex), {}};
   // The run always streams from the upstream, so followers see the answer as it comes.
   req.chat.stream = true;
-  background_job job{run,         std::move(req.chat), std::move(req),
-                     std::move(input), meta,         ex.owner(),
-                     ex.trace().upstream_headers()};
+  background_job job{
+      run,        std::move(req.chat),          std::move(req), std::move(input), meta,
+      ex.owner(), ex.trace().upstream_headers()};
   asio::co_spawn(executor, run_background(g, st, runs, std::move(job)), asio::detached);
   if (stream) {
     co_await follow(ex, run, std::move(meta), std::move(options));
@@ -232,8 +232,12 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     req.chat.turns = std::move(*history);
   }
   auto now = std::chrono::system_clock::now();
-  interaction_meta meta{req.store ? core::random_id("v1_", 32) : std::string{}, req.chat.model,
-                        "in_progress", now, now, req.previous_interaction_id};
+  interaction_meta meta{req.store ? core::random_id("v1_", 32) : std::string{},
+                        req.chat.model,
+                        "in_progress",
+                        now,
+                        now,
+                        req.previous_interaction_id};
   if (req.background) {
     co_await create_background(ex, g, st, runs, req, std::move(input), std::move(meta));
     co_return;
@@ -291,17 +295,20 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
   co_await ex.respond_json(200, std::move(body));
 }
 
-const std::string& id_of(const exchange& ex) { return ex.params().front(); }
+const std::string& id_of(const exchange& ex) {
+  return ex.params().front();
+}
 
 core::error unknown(const std::string& id) {
-  return core::make_error(core::error_kind::not_found, "interaction \"" + id + "\" not found", "id");
+  return core::make_error(core::error_kind::not_found, "interaction \"" + id + "\" not found",
+                          "id");
 }
 
 // GET: the stored interaction, or its replay as a stream with ?stream=true.
 // The caller's stored interaction named in the path; when there is none (or the store failed)
 // the error answer has been sent and the result is empty.
-asio::awaitable<std::optional<store::interaction_record>> find_stored(exchange& ex,
-                                                                      store::async_interactions& st) {
+asio::awaitable<std::optional<store::interaction_record>> find_stored(
+    exchange& ex, store::async_interactions& st) {
   auto got = co_await st.get(id_of(ex), ex.owner());
   if (got && got->has_value()) {
     co_return std::move(*got);
@@ -414,7 +421,8 @@ void add_routes(server::router& r, service::gateway& g, store::async_interaction
     std::string base = prefix + "/interactions";
     r.add(http::verb::post, base,
           [&g, &st, &runs](exchange& ex) { return create(ex, g, st, runs); });
-    r.add(http::verb::get, base + "/{id}", [&st, &runs](exchange& ex) { return get(ex, st, runs); });
+    r.add(http::verb::get, base + "/{id}",
+          [&st, &runs](exchange& ex) { return get(ex, st, runs); });
     r.add(http::verb::delete_, base + "/{id}",
           [&st, &runs](exchange& ex) { return remove(ex, st, runs); });
     r.add(http::verb::post, base + "/{id}/cancel",

@@ -104,8 +104,8 @@ store::interaction_record make_record(const interaction_meta& meta, const create
                                       const core::reply& reply, std::string owner) {
   std::string error;
   if (reply.failure) {
-    error = dump_wire(json{{"code", core::to_string(reply.failure->kind)},
-                           {"message", reply.failure->message}});
+    error = dump_wire(
+        json{{"code", core::to_string(reply.failure->kind)}, {"message", reply.failure->message}});
   }
   return store::interaction_record{meta.id,
                                    std::move(owner),
@@ -122,12 +122,15 @@ store::interaction_record make_record(const interaction_meta& meta, const create
 }
 
 interaction_meta meta_of(const store::interaction_record& r) {
-  auto at = [](std::int64_t s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); };
+  auto at = [](std::int64_t s) {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(s));
+  };
   return interaction_meta{r.id, r.model, r.status, at(r.created), at(r.updated), r.previous_id};
 }
 
 std::string render_stored(const store::interaction_record& r, bool include_input, schema form) {
-  json j = form == schema::legacy ? legacy_interaction_json(meta_of(r)) : interaction_json(meta_of(r));
+  json j =
+      form == schema::legacy ? legacy_interaction_json(meta_of(r)) : interaction_json(meta_of(r));
   // GET echoes the request's config fields (spec §5.1).
   json config = parsed_or(r.request, json::object());
   for (auto& [key, value] : config.items()) {
@@ -203,10 +206,10 @@ core::result<std::string> render_replay(const store::interaction_record& r,
     renderer.complete_as(r.status, out);
   }
   if (!renderer.resume_point_seen()) {
-    return core::make_error(core::error_kind::invalid_request,
-                            "last_event_id: \"" + options.last_event_id +
-                                "\" is not an event of this interaction",
-                            "last_event_id");
+    return core::make_error(
+        core::error_kind::invalid_request,
+        "last_event_id: \"" + options.last_event_id + "\" is not an event of this interaction",
+        "last_event_id");
   }
   return out;
 }

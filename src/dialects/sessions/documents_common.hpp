@@ -170,15 +170,20 @@ inline problem bad_request(std::string message) {
 }
 
 // A settings knob of ChatInput (spec §1.1) with its range; kept when valid.
-inline bool setting_ok(validator& v, const std::string& key, const json& x, const std::string& loc) {
+inline bool setting_ok(validator& v, const std::string& key, const json& x,
+                       const std::string& loc) {
   struct span {
     const char* key;
     double lo, hi;
   };
   static constexpr span numbers[] = {
-      {"temperature", 0, 5},        {"top_p", 0, 1},          {"min_p", 0, 1},
-      {"frequency_penalty", -2, 2}, {"presence_penalty", -2, 2},
-      {"repetition_penalty", 0, 2}, {"length_penalty", 0, 2},
+      {"temperature", 0, 5},
+      {"top_p", 0, 1},
+      {"min_p", 0, 1},
+      {"frequency_penalty", -2, 2},
+      {"presence_penalty", -2, 2},
+      {"repetition_penalty", 0, 2},
+      {"length_penalty", 0, 2},
   };
   for (const auto& s : numbers) {
     if (key == s.key) {
@@ -200,10 +205,10 @@ inline bool setting_ok(validator& v, const std::string& key, const json& x, cons
       ok = v.string(x[i], item(loc, i)) && ok;
     }
     if (x.size() > 4) {
-      return v.fail("too_long",
-                    "List should have at most 4 items after validation, not " +
-                        std::to_string(x.size()),
-                    loc, x);
+      return v.fail(
+          "too_long",
+          "List should have at most 4 items after validation, not " + std::to_string(x.size()), loc,
+          x);
     }
     return ok;
   }
@@ -241,10 +246,18 @@ inline std::optional<json> settings_of(validator& v, const json& x, const std::s
   if (!v.object(x, loc)) {
     return std::nullopt;
   }
-  static constexpr const char* known[] = {
-      "temperature", "top_p", "min_p", "frequency_penalty", "presence_penalty",
-      "repetition_penalty", "length_penalty", "max_tokens", "seed", "stop", "logit_bias",
-      "response_format"};
+  static constexpr const char* known[] = {"temperature",
+                                          "top_p",
+                                          "min_p",
+                                          "frequency_penalty",
+                                          "presence_penalty",
+                                          "repetition_penalty",
+                                          "length_penalty",
+                                          "max_tokens",
+                                          "seed",
+                                          "stop",
+                                          "logit_bias",
+                                          "response_format"};
   json out = json::object();
   bool ok = true;
   for (const char* key : known) {
@@ -272,7 +285,6 @@ inline json merged(const json& base, const json& patch) {
   }
   return out;
 }
-
 
 // What upstream stores for omitted recall options ({}) reads back as these (spec §5.1).
 inline json recall_defaults(const std::string& mode) {

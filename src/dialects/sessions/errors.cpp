@@ -9,21 +9,33 @@ namespace interlingua::dialects::sessions {
 
 namespace {
 
-std::string http_code(unsigned status) { return "http_" + std::to_string(status); }
+std::string http_code(unsigned status) {
+  return "http_" + std::to_string(status);
+}
 
 // What an error without a message says, so a client never sees an empty "message".
 const char* reason_phrase(unsigned status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 500 ? "Bad Request" : "Internal Server Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return status < 500 ? "Bad Request" : "Internal Server Error";
   }
 }
 

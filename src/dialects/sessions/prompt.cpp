@@ -180,8 +180,8 @@ void add_content(const json& content, std::vector<core::part>& parts, bool rende
       parts.push_back(image_of(image ? string_or(*image, "url") : std::string{}));
     } else if (type == "tool_result") {
       const json* inner = member(p, "content");
-      parts.push_back(core::tool_result_part{string_or(p, "tool_use_id"), {},
-                                             inner ? text_of_content(*inner) : std::string{}});
+      parts.push_back(core::tool_result_part{
+          string_or(p, "tool_use_id"), {}, inner ? text_of_content(*inner) : std::string{}});
     }
   }
 }

@@ -38,9 +38,15 @@ void py_quote(const std::string& s, std::string& out) {
 // Python's repr() of the value the JSON decodes to.
 void py_repr(const json& j, std::string& out) {
   switch (j.type()) {
-    case json::value_t::null: out += "None"; return;
-    case json::value_t::boolean: out += j.get<bool>() ? "True" : "False"; return;
-    case json::value_t::string: py_quote(text(j), out); return;
+    case json::value_t::null:
+      out += "None";
+      return;
+    case json::value_t::boolean:
+      out += j.get<bool>() ? "True" : "False";
+      return;
+    case json::value_t::string:
+      py_quote(text(j), out);
+      return;
     case json::value_t::number_float: {
       double d = j.get<double>();
       out += std::isnan(d) ? "nan" : std::isinf(d) ? (d > 0 ? "inf" : "-inf") : j.dump();
@@ -63,7 +69,9 @@ void py_repr(const json& j, std::string& out) {
       out += object ? '}' : ']';
       return;
     }
-    default: out += j.dump(); return;
+    default:
+      out += j.dump();
+      return;
   }
 }
 
@@ -86,6 +94,5 @@ std::string py_str(const json& j) {
   }
   return out;
 }
-
 
 }  // namespace interlingua::dialects::sessions

@@ -21,12 +21,16 @@ using core::json_util::dump;
 
 const char* finish_name(core::finish_reason r) {
   switch (r) {
-    case core::finish_reason::length: return "length";
-    case core::finish_reason::tool_calls: return "tool_calls";
-    case core::finish_reason::content_filter: return "content_filter";
+    case core::finish_reason::length:
+      return "length";
+    case core::finish_reason::tool_calls:
+      return "tool_calls";
+    case core::finish_reason::content_filter:
+      return "content_filter";
     case core::finish_reason::stop:
     case core::finish_reason::error:
-    case core::finish_reason::unknown: break;  // Julep's default (spec §3)
+    case core::finish_reason::unknown:
+      break;  // Julep's default (spec §3)
   }
   return "stop";
 }
@@ -100,7 +104,8 @@ std::string render_chat_reply(const core::reply& reply, std::string_view id,
 // ---- streaming ---------------------------------------------------------------------------------
 
 chunk_renderer::chunk_renderer(std::string id, std::string created_at, json offered_tools)
-    : id_(std::move(id)), created_at_(std::move(created_at)),
+    : id_(std::move(id)),
+      created_at_(std::move(created_at)),
       offered_tools_(std::move(offered_tools)) {}
 
 int chunk_renderer::ordinal(int part_index) const {

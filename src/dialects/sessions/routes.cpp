@@ -42,7 +42,8 @@ std::optional<problem> bad_id(const exchange& ex, std::string_view name) {
     return std::nullopt;
   }
   problem p;
-  p.details.push_back(issue{"uuid_parsing", "Input should be a valid UUID", "path." + std::string(name), id});
+  p.details.push_back(
+      issue{"uuid_parsing", "Input should be a valid UUID", "path." + std::string(name), id});
   return p;
 }
 
@@ -67,7 +68,9 @@ store::list_query list_query_of(const exchange& ex) {
   return q;
 }
 
-std::optional<json> body_of(const store::document_record& r) { return parse(r.body); }
+std::optional<json> body_of(const store::document_record& r) {
+  return parse(r.body);
+}
 
 // ---- agents and sessions: the same CRUD over two kinds of document -------------------------
 
@@ -81,9 +84,9 @@ const kind agent_kind{"agent", &parse_agent, &render_agent};
 const kind session_kind{"session", &parse_session, &render_session};
 
 asio::awaitable<core::result<std::optional<store::document_record>>> load(store::async_sessions& st,
-                                                                         const kind& k,
-                                                                         std::string id,
-                                                                         std::string owner) {
+                                                                          const kind& k,
+                                                                          std::string id,
+                                                                          std::string owner) {
   if (&k == &agent_kind) {
     co_return co_await st.get_agent(std::move(id), std::move(owner));
   }
@@ -515,7 +518,8 @@ void add_routes(server::router& r, service::gateway& g, store::async_sessions& s
       r.add(http::verb::post, base,
             [&st, k](exchange& ex) { return write_doc(ex, st, *k, write_mode::create); });
       r.add(http::verb::get, base, [&st, k](exchange& ex) { return list_docs(ex, st, *k); });
-      r.add(http::verb::get, base + "/{id}", [&st, k](exchange& ex) { return get_doc(ex, st, *k); });
+      r.add(http::verb::get, base + "/{id}",
+            [&st, k](exchange& ex) { return get_doc(ex, st, *k); });
       r.add(http::verb::post, base + "/{id}",
             [&st, k](exchange& ex) { return write_doc(ex, st, *k, write_mode::create_at); });
       r.add(http::verb::put, base + "/{id}",
@@ -526,10 +530,12 @@ void add_routes(server::router& r, service::gateway& g, store::async_sessions& s
             [&st, k](exchange& ex) { return delete_doc(ex, st, *k); });
     }
     std::string sessions = prefix + "/sessions/{id}";
-    r.add(http::verb::get, sessions + "/history", [&st](exchange& ex) { return get_history(ex, st); });
+    r.add(http::verb::get, sessions + "/history",
+          [&st](exchange& ex) { return get_history(ex, st); });
     r.add(http::verb::delete_, sessions + "/history",
           [&st](exchange& ex) { return clear_history(ex, st); });
-    r.add(http::verb::post, sessions + "/chat", [&g, &st](exchange& ex) { return chat(ex, g, st); });
+    r.add(http::verb::post, sessions + "/chat",
+          [&g, &st](exchange& ex) { return chat(ex, g, st); });
     r.add(http::verb::post, sessions + "/render", [&st](exchange& ex) { return render(ex, st); });
   }
 }

@@ -11,19 +11,12 @@ using namespace docs;
 namespace {
 
 json session_defaults() {
-  return json{{"agents", json::array()},
-              {"users", json::array()},
-              {"situation", nullptr},
-              {"system_template", nullptr},
-              {"render_templates", true},
-              {"token_budget", nullptr},
-              {"context_overflow", nullptr},
-              {"auto_run_tools", false},
-              {"forward_tool_calls", false},
-              {"recall_options", nullptr},
-              {"metadata", json::object()}};
+  return json{
+      {"agents", json::array()},     {"users", json::array()},    {"situation", nullptr},
+      {"system_template", nullptr},  {"render_templates", true},  {"token_budget", nullptr},
+      {"context_overflow", nullptr}, {"auto_run_tools", false},   {"forward_tool_calls", false},
+      {"recall_options", nullptr},   {"metadata", json::object()}};
 }
-
 
 bool recall_knob_ok(validator& v, const std::string& key, const json& x, const std::string& loc) {
   if (key == "limit" || key == "num_search_messages") {
@@ -119,8 +112,7 @@ void session_field(validator& v, const std::string& key, const json& x, bool mer
     if (x.is_null() || v.string(x, key)) {
       doc[key] = x;
     }
-  } else if (key == "render_templates" || key == "auto_run_tools" ||
-             key == "forward_tool_calls") {
+  } else if (key == "render_templates" || key == "auto_run_tools" || key == "forward_tool_calls") {
     if (v.boolean(x, key)) {
       doc[key] = x;
     }

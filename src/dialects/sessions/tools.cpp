@@ -36,17 +36,18 @@ namespace {
 using core::json_util::member;
 using core::json_util::string_or;
 
-json generic_object() { return {{"type", "object"}, {"properties", json::object()}}; }
+json generic_object() {
+  return {{"type", "object"}, {"properties", json::object()}};
+}
 
 json object_schema(json properties, json required) {
-  return {{"type", "object"},
-          {"properties", std::move(properties)},
-          {"required", std::move(required)}};
+  return {
+      {"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
 }
 
 const json& computer_actions() {
-  static const json actions = {"key",        "type",        "cursor_position",
-                               "mouse_move", "left_click",  "right_click",
+  static const json actions = {"key",          "type",         "cursor_position",
+                               "mouse_move",   "left_click",   "right_click",
                                "middle_click", "double_click", "screenshot"};
   return actions;
 }
@@ -56,7 +57,9 @@ const json& editor_commands() {
   return commands;
 }
 
-json int_array() { return {{"type", "array"}, {"items", {{"type", "integer"}}}}; }
+json int_array() {
+  return {{"type", "array"}, {"items", {{"type", "integer"}}}};
+}
 
 json computer_schema() {
   json coordinate = int_array();
@@ -187,8 +190,12 @@ bool take(const json& args, const char* key, Check ok, json& out) {
   return !v || v->is_null() || ok(*v);
 }
 
-bool is_string(const json& v) { return v.is_string(); }
-bool is_integer(const json& v) { return v.is_number_integer(); }
+bool is_string(const json& v) {
+  return v.is_string();
+}
+bool is_integer(const json& v) {
+  return v.is_number_integer();
+}
 
 std::optional<json> computer_call(const json& args) {
   const json* action = member(args, "action");
@@ -286,10 +293,10 @@ void apply_tool_choice(const json& tool_choice, core::chat_request& out) {
 
 json typed_tool_call(const core::tool_call_part& call, const json& offered_tools) {
   std::string type = offered_type(call.name, offered_tools);
-  bool typed = type == "computer_20241022" || type == "text_editor_20241022" ||
-               type == "bash_20241022";
-  auto args = typed ? core::json_util::parse(call.arguments.empty() ? "{}" : call.arguments)
-                    : std::nullopt;
+  bool typed =
+      type == "computer_20241022" || type == "text_editor_20241022" || type == "bash_20241022";
+  auto args =
+      typed ? core::json_util::parse(call.arguments.empty() ? "{}" : call.arguments) : std::nullopt;
   if (args && args->is_object()) {
     auto shaped = type == "computer_20241022"      ? computer_call(*args)
                   : type == "text_editor_20241022" ? text_editor_call(*args)

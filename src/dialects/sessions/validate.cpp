@@ -41,7 +41,10 @@ void check_source(checker& c, const json& v, const std::string& loc) {
 
 constexpr field image_part_fields[] = {
     {.key = "type", .type = kind::literal, .nullable = false, .allowed = image_type},
-    {.key = "source", .type = kind::custom, .nullable = false, .required = true,
+    {.key = "source",
+     .type = kind::custom,
+     .nullable = false,
+     .required = true,
      .check = check_source},
 };
 
@@ -53,8 +56,8 @@ void check_result_content(checker& c, const json& v, const std::string& loc) {
   bool images = !v.empty() && v[0].is_object() && v[0].value("type", json()) == "image";
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (c.model(v[i], item(loc, i), images ? "ContentItemModel" : "ContentItem")) {
-      check_fields(c, v[i], item(loc, i), images ? fields(image_part_fields)
-                                                 : fields(text_part_fields));
+      check_fields(c, v[i], item(loc, i),
+                   images ? fields(image_part_fields) : fields(text_part_fields));
     }
   }
 }
@@ -71,14 +74,20 @@ void check_image_url(checker& c, const json& v, const std::string& loc) {
 }
 
 constexpr field image_url_part_fields[] = {
-    {.key = "image_url", .type = kind::custom, .nullable = false, .required = true,
+    {.key = "image_url",
+     .type = kind::custom,
+     .nullable = false,
+     .required = true,
      .check = check_image_url},
     {.key = "type", .type = kind::literal, .nullable = false, .allowed = image_url_type},
 };
 constexpr field tool_result_part_fields[] = {
     {.key = "tool_use_id", .type = kind::string, .nullable = false, .required = true},
     {.key = "type", .type = kind::literal, .nullable = false, .allowed = tool_result_type},
-    {.key = "content", .type = kind::custom, .nullable = false, .required = true,
+    {.key = "content",
+     .type = kind::custom,
+     .nullable = false,
+     .required = true,
      .check = check_result_content},
 };
 
@@ -91,10 +100,10 @@ void check_part(checker& c, const json& p, const std::string& loc) {
   if (type && !c.literal(*type, at(loc, "type"), part_types)) {
     return;
   }
-  std::string_view kind_of = type                             ? std::string_view(text(*type))
-                             : member(p, "image_url")         ? "image_url"
-                             : member(p, "tool_use_id")       ? "tool_result"
-                                                              : "text";
+  std::string_view kind_of = type                       ? std::string_view(text(*type))
+                             : member(p, "image_url")   ? "image_url"
+                             : member(p, "tool_use_id") ? "tool_result"
+                                                        : "text";
   check_fields(c, p, loc,
                kind_of == "image_url"     ? fields(image_url_part_fields)
                : kind_of == "tool_result" ? fields(tool_result_part_fields)
@@ -230,7 +239,10 @@ void check_tool_choice(checker& c, const json& v, const std::string& loc) {
 
 // Field order is the pydantic model's, so issues come out in the order upstream lists them.
 constexpr field chat_input_fields[] = {
-    {.key = "messages", .type = kind::custom, .nullable = false, .required = true,
+    {.key = "messages",
+     .type = kind::custom,
+     .nullable = false,
+     .required = true,
      .check = check_messages},
     {.key = "tools", .type = kind::custom, .check = check_list<check_tool_request>},
     {.key = "tool_choice", .type = kind::custom, .check = check_tool_choice},
@@ -258,10 +270,18 @@ constexpr field chat_input_fields[] = {
 };
 
 // The generation settings carried to the model (spec §1.4), by their ChatInput names.
-constexpr std::string_view setting_keys[] = {
-    "temperature",      "top_p",          "max_tokens",         "stop",
-    "seed",             "frequency_penalty", "presence_penalty", "logit_bias",
-    "response_format",  "min_p",          "repetition_penalty", "length_penalty"};
+constexpr std::string_view setting_keys[] = {"temperature",
+                                             "top_p",
+                                             "max_tokens",
+                                             "stop",
+                                             "seed",
+                                             "frequency_penalty",
+                                             "presence_penalty",
+                                             "logit_bias",
+                                             "response_format",
+                                             "min_p",
+                                             "repetition_penalty",
+                                             "length_penalty"};
 
 bool flag(const json& in, std::string_view key, bool fallback) {
   const json* v = member(in, key);
@@ -298,7 +318,6 @@ chat_input chat_input_of(const json& in) {
 }
 
 }  // namespace
-
 
 checked<chat_input> parse_chat_input(std::string_view body) {
   std::vector<issue> issues;

@@ -97,13 +97,13 @@ inline bool in(std::span<const range> ranges, char32_t cp) {
 // punctuation, symbols, currency, arrows to dingbats, CJK punctuation, private use, emoji. An
 // approximation of the Unicode tables that is exact for ASCII and the common blocks.
 inline constexpr range non_word[] = {
-    {0x80, 0xA9},       {0xAB, 0xB4},       {0xB6, 0xB9},     {0xBB, 0xBF},     {0xD7, 0xD7},
-    {0xF7, 0xF7},       {0x2000, 0x200B},   {0x200E, 0x203E}, {0x2041, 0x2053}, {0x2055, 0x206F},
-    {0x20A0, 0x20CF},   {0x2190, 0x24B5},   {0x24EA, 0x2BFF}, {0x2E00, 0x2E2E}, {0x2E30, 0x2E7F},
-    {0x3000, 0x3004},   {0x3008, 0x3020},   {0x3030, 0x3030}, {0x303D, 0x303F}, {0xE000, 0xF8FF},
-    {0xFE10, 0xFE1F},   {0xFE30, 0xFE32},   {0xFE35, 0xFE4C}, {0xFE50, 0xFE6F}, {0xFEFF, 0xFEFF},
-    {0xFF01, 0xFF0F},   {0xFF1A, 0xFF20},   {0xFF3B, 0xFF3E}, {0xFF40, 0xFF40}, {0xFF5B, 0xFF65},
-    {0xFFF0, 0xFFFF},   {0x1F000, 0x1FAFF},
+    {0x80, 0xA9},     {0xAB, 0xB4},       {0xB6, 0xB9},     {0xBB, 0xBF},     {0xD7, 0xD7},
+    {0xF7, 0xF7},     {0x2000, 0x200B},   {0x200E, 0x203E}, {0x2041, 0x2053}, {0x2055, 0x206F},
+    {0x20A0, 0x20CF}, {0x2190, 0x24B5},   {0x24EA, 0x2BFF}, {0x2E00, 0x2E2E}, {0x2E30, 0x2E7F},
+    {0x3000, 0x3004}, {0x3008, 0x3020},   {0x3030, 0x3030}, {0x303D, 0x303F}, {0xE000, 0xF8FF},
+    {0xFE10, 0xFE1F}, {0xFE30, 0xFE32},   {0xFE35, 0xFE4C}, {0xFE50, 0xFE6F}, {0xFEFF, 0xFEFF},
+    {0xFF01, 0xFF0F}, {0xFF1A, 0xFF20},   {0xFF3B, 0xFF3E}, {0xFF40, 0xFF40}, {0xFF5B, 0xFF65},
+    {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF},
 };
 
 inline bool is_word(char32_t cp) {
@@ -130,9 +130,9 @@ inline bool identifier(const std::vector<char32_t>& cps) {
 // Non-ASCII code points outside both classes of the model pattern (controls, spaces that are not
 // Pattern_White_Space, format characters, currency, other numbers, modifier symbols, emoji).
 inline constexpr range not_model_char[] = {
-    {0x80, 0x84},     {0x86, 0xA0},     {0xA8, 0xA8},     {0xAD, 0xAD},     {0xAF, 0xAF},
-    {0xB2, 0xB4},     {0xB7, 0xB9},     {0xBC, 0xBE},     {0x2000, 0x200D}, {0x202A, 0x202F},
-    {0x205F, 0x206F}, {0x20A0, 0x20CF}, {0x3000, 0x3000}, {0xE000, 0xF8FF}, {0xFEFF, 0xFEFF},
+    {0x80, 0x84},     {0x86, 0xA0},       {0xA8, 0xA8},     {0xAD, 0xAD},     {0xAF, 0xAF},
+    {0xB2, 0xB4},     {0xB7, 0xB9},       {0xBC, 0xBE},     {0x2000, 0x200D}, {0x202A, 0x202F},
+    {0x205F, 0x206F}, {0x20A0, 0x20CF},   {0x3000, 0x3000}, {0xE000, 0xF8FF}, {0xFEFF, 0xFEFF},
     {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF},
 };
 
@@ -168,8 +168,7 @@ class checker {
     return v;
   }
 
-  bool is(bool ok, std::string_view type, const char* msg, const std::string& loc,
-          const json& v) {
+  bool is(bool ok, std::string_view type, const char* msg, const std::string& loc, const json& v) {
     if (!ok) {
       fail(type, msg, loc, v);
     }
@@ -268,8 +267,8 @@ inline std::optional<std::string> canonical_uuid(std::string_view s) {
         return std::nullopt;
       }
     }
-    hex = std::string(s.substr(0, 8)) + std::string(s.substr(9, 4)) +
-          std::string(s.substr(14, 4)) + std::string(s.substr(19, 4)) + std::string(s.substr(24));
+    hex = std::string(s.substr(0, 8)) + std::string(s.substr(9, 4)) + std::string(s.substr(14, 4)) +
+          std::string(s.substr(19, 4)) + std::string(s.substr(24));
   } else if (s.size() == 32) {
     hex = s;
   }
@@ -310,12 +309,24 @@ struct field {
 
 inline void check_value(checker& c, const json& v, const std::string& loc, const field& f) {
   switch (f.type) {
-    case kind::boolean: c.strict_bool(v, loc); return;
-    case kind::number: c.number(v, loc, f.lo, f.hi); return;
-    case kind::integer: c.integer(v, loc, f.lo, f.hi); return;
-    case kind::string: c.string(v, loc); return;
-    case kind::object: c.object(v, loc); return;
-    case kind::literal: c.literal(v, loc, f.allowed); return;
+    case kind::boolean:
+      c.strict_bool(v, loc);
+      return;
+    case kind::number:
+      c.number(v, loc, f.lo, f.hi);
+      return;
+    case kind::integer:
+      c.integer(v, loc, f.lo, f.hi);
+      return;
+    case kind::string:
+      c.string(v, loc);
+      return;
+    case kind::object:
+      c.object(v, loc);
+      return;
+    case kind::literal:
+      c.literal(v, loc, f.allowed);
+      return;
     case kind::string_map:
       if (c.object(v, loc)) {
         for (const auto& [k, x] : v.items()) {
@@ -323,7 +334,9 @@ inline void check_value(checker& c, const json& v, const std::string& loc, const
         }
       }
       return;
-    case kind::custom: f.check(c, v, loc); return;
+    case kind::custom:
+      f.check(c, v, loc);
+      return;
   }
 }
 
@@ -348,7 +361,9 @@ inline void check_list(checker& c, const json& v, const std::string& loc) {
   }
 }
 
-inline void check_string(checker& c, const json& v, const std::string& loc) { c.string(v, loc); }
+inline void check_string(checker& c, const json& v, const std::string& loc) {
+  c.string(v, loc);
+}
 
 // A CreateToolRequest (validate_tools.cpp), for the `tools` lists of ChatInput and agents.
 void check_tool_request(checker& c, const json& v, const std::string& loc);

@@ -10,22 +10,21 @@ using namespace checks;
 
 // ---- tools (spec §2) --------------------------------------------------------------------------
 
-constexpr std::string_view tool_types[] = {"function",          "integration",
-                                           "system",            "api_call",
-                                           "computer_20241022", "text_editor_20241022",
-                                           "bash_20241022"};
+constexpr std::string_view tool_types[] = {
+    "function",          "integration",          "system",       "api_call",
+    "computer_20241022", "text_editor_20241022", "bash_20241022"};
 constexpr std::string_view resources[] = {"agent", "user",    "task", "execution",
                                           "doc",   "session", "job"};
-constexpr std::string_view operations[] = {"create", "update",        "patch",  "create_or_update",
-                                           "embed",  "change_status", "search", "chat",
-                                           "history", "delete",       "get",    "list"};
+constexpr std::string_view operations[] = {"create",  "update",        "patch",  "create_or_update",
+                                           "embed",   "change_status", "search", "chat",
+                                           "history", "delete",        "get",    "list"};
 constexpr std::string_view subresources[] = {"tool", "doc", "execution", "transition"};
 constexpr std::string_view methods[] = {"GET",  "POST",    "PUT",     "DELETE", "PATCH",
                                         "HEAD", "OPTIONS", "CONNECT", "TRACE"};
 constexpr std::string_view providers[] = {
-    "dummy",       "weather", "wikipedia",  "spider",       "brave",   "browserbase",
-    "email",       "mailgun", "remote_browser", "llama_parse", "ffmpeg", "cloudinary",
-    "arxiv",       "unstructured", "algolia", "mcp",         "google_sheets"};
+    "dummy", "weather",      "wikipedia",      "spider",      "brave",        "browserbase",
+    "email", "mailgun",      "remote_browser", "llama_parse", "ffmpeg",       "cloudinary",
+    "arxiv", "unstructured", "algolia",        "mcp",         "google_sheets"};
 constexpr std::string_view computer_type[] = {"computer_20241022"};
 constexpr std::string_view text_editor_type[] = {"text_editor_20241022"};
 constexpr std::string_view bash_type[] = {"bash_20241022"};
@@ -142,10 +141,12 @@ void check_properties(checker& c, const json& v, const std::string& loc) {
 
 constexpr field params_schema_fields[] = {
     {.key = "type", .type = kind::literal, .nullable = false, .allowed = object_type},
-    {.key = "properties", .type = kind::custom, .nullable = false, .required = true,
+    {.key = "properties",
+     .type = kind::custom,
+     .nullable = false,
+     .required = true,
      .check = check_properties},
-    {.key = "required", .type = kind::custom, .nullable = false,
-     .check = check_list<check_string>},
+    {.key = "required", .type = kind::custom, .nullable = false, .check = check_list<check_string>},
     {.key = "additionalProperties", .type = kind::boolean},
 };
 
@@ -159,7 +160,10 @@ void check_model(checker& c, const json& v, const std::string& loc) {
 
 constexpr std::string_view params_schema_name = "ParameterSchema";
 constexpr field api_call_fields[] = {
-    {.key = "method", .type = kind::literal, .nullable = false, .allowed = methods,
+    {.key = "method",
+     .type = kind::literal,
+     .nullable = false,
+     .allowed = methods,
      .required = true},
     {.key = "url", .type = kind::custom, .nullable = false, .required = true, .check = check_url},
     {.key = "schema", .type = kind::object},
@@ -171,23 +175,33 @@ constexpr field api_call_fields[] = {
     {.key = "json", .type = kind::object},
     {.key = "cookies", .type = kind::string_map},
     {.key = "params", .type = kind::custom, .check = check_params},
-    {.key = "params_schema", .type = kind::custom,
+    {.key = "params_schema",
+     .type = kind::custom,
      .check = check_model<params_schema_name, params_schema_fields>},
     {.key = "follow_redirects", .type = kind::boolean},
     {.key = "timeout", .type = kind::integer},
     {.key = "include_response_content", .type = kind::boolean, .nullable = false},
 };
 constexpr field system_fields[] = {
-    {.key = "resource", .type = kind::literal, .nullable = false, .allowed = resources,
+    {.key = "resource",
+     .type = kind::literal,
+     .nullable = false,
+     .allowed = resources,
      .required = true},
-    {.key = "operation", .type = kind::literal, .nullable = false, .allowed = operations,
+    {.key = "operation",
+     .type = kind::literal,
+     .nullable = false,
+     .allowed = operations,
      .required = true},
     {.key = "resource_id", .type = kind::custom, .check = check_uuid},
     {.key = "subresource", .type = kind::literal, .allowed = subresources},
     {.key = "arguments", .type = kind::object},
 };
 constexpr field integration_fields[] = {
-    {.key = "provider", .type = kind::literal, .nullable = false, .allowed = providers,
+    {.key = "provider",
+     .type = kind::literal,
+     .nullable = false,
+     .allowed = providers,
      .required = true},
     {.key = "method", .type = kind::string},
     {.key = "setup", .type = kind::object},
@@ -223,24 +237,30 @@ constexpr std::string_view bash_name = "Bash20241022Def";
 
 // The server does not check that `type` matches the sub-object given (spec §2).
 constexpr field tool_fields[] = {
-    {.key = "name", .type = kind::custom, .nullable = false, .required = true,
+    {.key = "name",
+     .type = kind::custom,
+     .nullable = false,
+     .required = true,
      .check = check_tool_name},
-    {.key = "type", .type = kind::literal, .nullable = false, .allowed = tool_types,
+    {.key = "type",
+     .type = kind::literal,
+     .nullable = false,
+     .allowed = tool_types,
      .required = true},
     {.key = "description", .type = kind::string},
-    {.key = "function", .type = kind::custom,
-     .check = check_model<function_name, function_fields>},
-    {.key = "integration", .type = kind::custom,
+    {.key = "function", .type = kind::custom, .check = check_model<function_name, function_fields>},
+    {.key = "integration",
+     .type = kind::custom,
      .check = check_model<integration_name, integration_fields>},
     {.key = "system", .type = kind::custom, .check = check_model<system_name, system_fields>},
-    {.key = "api_call", .type = kind::custom,
-     .check = check_model<api_call_name, api_call_fields>},
-    {.key = "computer_20241022", .type = kind::custom,
+    {.key = "api_call", .type = kind::custom, .check = check_model<api_call_name, api_call_fields>},
+    {.key = "computer_20241022",
+     .type = kind::custom,
      .check = check_model<computer_name, computer_fields>},
-    {.key = "text_editor_20241022", .type = kind::custom,
+    {.key = "text_editor_20241022",
+     .type = kind::custom,
      .check = check_model<text_editor_name, text_editor_fields>},
-    {.key = "bash_20241022", .type = kind::custom,
-     .check = check_model<bash_name, bash_fields>},
+    {.key = "bash_20241022", .type = kind::custom, .check = check_model<bash_name, bash_fields>},
 };
 
 constexpr std::string_view tool_name = "CreateToolRequest";

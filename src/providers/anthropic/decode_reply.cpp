@@ -112,8 +112,8 @@ void decode_reply(std::string_view body, core::event_list& out) {
   }
   const json* content = member(j, "content");
   if (!content || !content->is_array()) {
-    out.push_back(core::stream_error{core::make_error(core::error_kind::upstream_error,
-                                                      "upstream answer has no content")});
+    out.push_back(core::stream_error{
+        core::make_error(core::error_kind::upstream_error, "upstream answer has no content")});
     return;
   }
   out.push_back(core::message_start{string_or(j, "id"), string_or(j, "model")});

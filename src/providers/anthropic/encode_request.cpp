@@ -61,8 +61,7 @@ json base64_source(std::string mime, std::string data) {
 }
 
 bool anthropic_image(const std::string& mime) {
-  return mime == "image/jpeg" || mime == "image/png" || mime == "image/gif" ||
-         mime == "image/webp";
+  return mime == "image/jpeg" || mime == "image/png" || mime == "image/gif" || mime == "image/webp";
 }
 
 // Images inline (JPEG, PNG, GIF, WebP) or by http(s) URL, which Anthropic fetches itself;
@@ -74,7 +73,7 @@ core::result<json> media_block(const core::media_part& m) {
   if (inline_part && mime.empty()) {
     return refuse("input", "inline " + m.kind + " data needs a mime_type");
   }
-  const char* type = m.kind == "image" && anthropic_image(mime) ? "image"
+  const char* type = m.kind == "image" && anthropic_image(mime)          ? "image"
                      : m.kind == "document" && mime == "application/pdf" ? "document"
                                                                          : nullptr;
   if (type && inline_part) {
@@ -378,12 +377,17 @@ core::result<void> encode_output(const core::chat_request& request, json& body) 
 
 std::int64_t thinking_budget(core::reasoning_level level) {
   switch (level) {
-    case core::reasoning_level::minimal: return min_thinking_budget;
-    case core::reasoning_level::low: return 2048;
-    case core::reasoning_level::medium: return 8192;
-    case core::reasoning_level::high: return 24576;
+    case core::reasoning_level::minimal:
+      return min_thinking_budget;
+    case core::reasoning_level::low:
+      return 2048;
+    case core::reasoning_level::medium:
+      return 8192;
+    case core::reasoning_level::high:
+      return 24576;
     case core::reasoning_level::none:
-    case core::reasoning_level::unset: break;
+    case core::reasoning_level::unset:
+      break;
   }
   return 0;
 }
@@ -401,8 +405,8 @@ core::result<std::string> encode_body(const core::chat_request& request,
     return length.error();
   }
   json body{{"model", target.model}};
-  for (auto step : {encode_output(request, body),
-                    encode_tool_use(request, length->budget > 0, body)}) {
+  for (auto step :
+       {encode_output(request, body), encode_tool_use(request, length->budget > 0, body)}) {
     if (!step) {
       return step.error();
     }

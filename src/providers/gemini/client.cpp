@@ -43,8 +43,8 @@ std::string encode_path(const core::upstream_target& target, bool stream) {
          (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
 }
 
-const wire generate_content{&encode_body, &encode_path, &headers, &decode_reply,
-                            &make_stream_decoder, &decode_error};
+const wire generate_content{&encode_body,  &encode_path,         &headers,
+                            &decode_reply, &make_stream_decoder, &decode_error};
 
 std::unique_ptr<core::provider_codec> make_codec() {
   return providers::make_codec(generate_content);

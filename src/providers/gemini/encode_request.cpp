@@ -226,8 +226,8 @@ std::string camel_case(std::string_view kind) {
 // The three Interactions built-ins Gemini runs as they are take no settings here; any other kind
 // goes under its camelCase name with the settings the client gave.
 json builtin_json(const core::tool_decl& t) {
-  bool plain = t.builtin == "google_search" || t.builtin == "code_execution" ||
-               t.builtin == "url_context";
+  bool plain =
+      t.builtin == "google_search" || t.builtin == "code_execution" || t.builtin == "url_context";
   json options = plain ? json::object() : parse_object(t.options).value_or(json::object());
   return {{camel_case(t.builtin), std::move(options)}};
 }
@@ -272,10 +272,17 @@ core::result<json> encode_tools(const std::vector<core::tool_decl>& tools) {
 json calling_config(const core::tool_choice& c) {
   const char* mode = nullptr;
   switch (c.mode) {
-    case core::tool_mode::none: return {{"mode", "NONE"}};
-    case core::tool_mode::required: mode = "ANY"; break;
-    case core::tool_mode::validated: mode = "VALIDATED"; break;
-    case core::tool_mode::automatic: mode = c.allowed.empty() ? "AUTO" : "VALIDATED"; break;
+    case core::tool_mode::none:
+      return {{"mode", "NONE"}};
+    case core::tool_mode::required:
+      mode = "ANY";
+      break;
+    case core::tool_mode::validated:
+      mode = "VALIDATED";
+      break;
+    case core::tool_mode::automatic:
+      mode = c.allowed.empty() ? "AUTO" : "VALIDATED";
+      break;
     case core::tool_mode::unset:
       if (c.allowed.empty()) {
         return nullptr;
@@ -325,16 +332,19 @@ json thinking_config(const core::generation_params& p, std::string_view model) {
   json config = json::object();
   if (p.reasoning != core::reasoning_level::unset && budget_model(model)) {
     // 0 turns thinking off; the rest stay inside every 2.5 model's range (Flash tops at 24576).
-    static const std::map<core::reasoning_level, int> budgets{
-        {core::reasoning_level::none, 0},      {core::reasoning_level::minimal, 512},
-        {core::reasoning_level::low, 2048},    {core::reasoning_level::medium, 8192},
-        {core::reasoning_level::high, 24576}};
+    static const std::map<core::reasoning_level, int> budgets{{core::reasoning_level::none, 0},
+                                                              {core::reasoning_level::minimal, 512},
+                                                              {core::reasoning_level::low, 2048},
+                                                              {core::reasoning_level::medium, 8192},
+                                                              {core::reasoning_level::high, 24576}};
     config["thinkingBudget"] = budgets.at(p.reasoning);
   } else if (p.reasoning != core::reasoning_level::unset) {
     // Gemini 3 cannot turn thinking off: none asks for as little as it does.
     static const std::map<core::reasoning_level, const char*> levels{
-        {core::reasoning_level::none, "MINIMAL"}, {core::reasoning_level::minimal, "MINIMAL"},
-        {core::reasoning_level::low, "LOW"},      {core::reasoning_level::medium, "MEDIUM"},
+        {core::reasoning_level::none, "MINIMAL"},
+        {core::reasoning_level::minimal, "MINIMAL"},
+        {core::reasoning_level::low, "LOW"},
+        {core::reasoning_level::medium, "MEDIUM"},
         {core::reasoning_level::high, "HIGH"}};
     config["thinkingLevel"] = levels.at(p.reasoning);
   }

@@ -105,8 +105,8 @@ class decoder final : public core::stream_decoder {
       return;
     }
     if (!started_) {
-      out.push_back(core::message_start{string_or(chunk, "responseId"),
-                                        string_or(chunk, "modelVersion")});
+      out.push_back(
+          core::message_start{string_or(chunk, "responseId"), string_or(chunk, "modelVersion")});
       started_ = true;
     }
     const json* candidate = first_candidate(chunk);

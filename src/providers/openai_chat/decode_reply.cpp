@@ -64,15 +64,15 @@ void decode_reply(std::string_view body, core::event_list& out) {
   }
   const json& j = *parsed;
   if (member(j, "error")) {
-    out.push_back(core::stream_error{core::make_error(core::error_kind::upstream_error,
-                                                      "upstream error: " + error_message(j))});
+    out.push_back(core::stream_error{
+        core::make_error(core::error_kind::upstream_error, "upstream error: " + error_message(j))});
     return;
   }
   out.push_back(core::message_start{string_or(j, "id"), string_or(j, "model")});
   const json* choices = member(j, "choices");
   if (!choices || !choices->is_array() || choices->empty() || !(*choices)[0].is_object()) {
-    out.push_back(core::stream_error{core::make_error(core::error_kind::upstream_error,
-                                                      "upstream answer has no choices")});
+    out.push_back(core::stream_error{
+        core::make_error(core::error_kind::upstream_error, "upstream answer has no choices")});
     return;
   }
   const json& choice = (*choices)[0];

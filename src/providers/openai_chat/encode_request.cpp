@@ -12,12 +12,18 @@ using nlohmann::json;
 
 const char* effort_name(core::reasoning_level level) {
   switch (level) {
-    case core::reasoning_level::none: return "none";
-    case core::reasoning_level::minimal: return "minimal";
-    case core::reasoning_level::low: return "low";
-    case core::reasoning_level::medium: return "medium";
-    case core::reasoning_level::high: return "high";
-    case core::reasoning_level::unset: break;
+    case core::reasoning_level::none:
+      return "none";
+    case core::reasoning_level::minimal:
+      return "minimal";
+    case core::reasoning_level::low:
+      return "low";
+    case core::reasoning_level::medium:
+      return "medium";
+    case core::reasoning_level::high:
+      return "high";
+    case core::reasoning_level::unset:
+      break;
   }
   return nullptr;
 }
@@ -88,16 +94,16 @@ core::result<json> media_block(const core::media_part& m) {
     return ok({{"type", "input_audio"}, {"input_audio", {{"data", m.data}, {"format", format}}}});
   }
   if (m.kind == "document" && mime == "application/pdf" && !m.data.empty()) {
-    return ok({{"type", "file"},
-               {"file", {{"filename", "document.pdf"}, {"file_data", data_url(m)}}}});
+    return ok(
+        {{"type", "file"}, {"file", {{"filename", "document.pdf"}, {"file_data", data_url(m)}}}});
   }
   std::string what = m.kind + (mime.empty() ? std::string{} : " (" + mime + ")") +
                      (m.data.empty() ? " by uri" : "");
   std::string accepted = m.kind == "audio"      ? "; only inline wav or mp3 audio is"
                          : m.kind == "document" ? "; only inline PDF documents are"
                                                 : "";
-  return refuse("input", "this model's provider (OpenAI Chat Completions) does not accept " +
-                             what + " input" + accepted);
+  return refuse("input", "this model's provider (OpenAI Chat Completions) does not accept " + what +
+                             " input" + accepted);
 }
 
 // A user turn: plain string content when it is text only (what every compatible server accepts).
@@ -117,7 +123,8 @@ core::result<void> add_user_turn(const core::turn& t, json& messages) {
       blocks.push_back(std::move(*block));
       only_text = false;
     } else if (const auto* rp = std::get_if<core::tool_result_part>(&p)) {
-      messages.push_back({{"role", "tool"}, {"tool_call_id", rp->call_id}, {"content", rp->content}});
+      messages.push_back(
+          {{"role", "tool"}, {"tool_call_id", rp->call_id}, {"content", rp->content}});
     }
   }
   if (blocks.empty()) {
@@ -213,7 +220,8 @@ core::result<json> encode_tools(const std::vector<core::tool_decl>& tools) {
       fn["description"] = t.description;
     }
     auto params = t.parameters.empty() ? std::nullopt : core::json_util::parse(t.parameters);
-    fn["parameters"] = params ? std::move(*params) : json{{"type", "object"}, {"properties", json::object()}};
+    fn["parameters"] =
+        params ? std::move(*params) : json{{"type", "object"}, {"properties", json::object()}};
     out.push_back({{"type", "function"}, {"function", std::move(fn)}});
   }
   return ok(std::move(out));
@@ -304,8 +312,8 @@ core::result<std::string> encode_body(const core::chat_request& request,
   }
   json body{{"model", target.model}, {"messages", std::move(*messages)}};
   encode_params(request.params, body);
-  for (auto step : {encode_tool_use(request, body),
-                    encode_response_format(request.response_format, body)}) {
+  for (auto step :
+       {encode_tool_use(request, body), encode_response_format(request.response_format, body)}) {
     if (!step) {
       return step.error();
     }

@@ -51,8 +51,8 @@ class decoder final : public core::stream_decoder {
  private:
   void fail(core::event_list& out, std::string message) {
     close_open(out);
-    out.push_back(core::stream_error{
-        core::make_error(core::error_kind::upstream_error, std::move(message))});
+    out.push_back(
+        core::stream_error{core::make_error(core::error_kind::upstream_error, std::move(message))});
     done_ = true;
   }
 
@@ -128,7 +128,8 @@ class decoder final : public core::stream_decoder {
       open_part(core::part_kind::tool_call, string_or(call, "id"), std::move(name), out);
       it = tool_parts_.emplace(upstream_index, open_).first;
     }
-    if (const auto* args = fn ? member_string(*fn, "arguments") : nullptr; args && !text(*args).empty()) {
+    if (const auto* args = fn ? member_string(*fn, "arguments") : nullptr;
+        args && !text(*args).empty()) {
       out.push_back(core::tool_args_delta{it->second, args->get<std::string>()});
     }
   }

@@ -5,9 +5,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 
 namespace interlingua::fake {
 namespace {
@@ -77,7 +77,8 @@ TEST(pki, ca_flags_are_right) {
 
 // fake_provider --tls-dir reuses files across restarts, so the round trip must be exact.
 TEST(pki, write_then_read_round_trips) {
-  const auto dir = std::filesystem::temp_directory_path() / ("il_pki_test_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("il_pki_test_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   EXPECT_FALSE(read_tls_material(dir).has_value());
   const tls_material m = make_tls_material({"localhost"});

@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <unistd.h>
 
 namespace interlingua::fake::detail {
 namespace {
@@ -44,7 +44,8 @@ TEST(plan, script_content_type_follows_body) {
   EXPECT_TRUE(plan_from_script(script{.body = "data: x\n\n"}).streamed);
   EXPECT_EQ(plan_from_script(script{.body = "{}"}).content_type, "application/json");
   EXPECT_FALSE(plan_from_script(script{.body = "{}"}).streamed);
-  EXPECT_EQ(plan_from_script(script{.body = "{}", .content_type = "text/plain"}).content_type, "text/plain");
+  EXPECT_EQ(plan_from_script(script{.body = "{}", .content_type = "text/plain"}).content_type,
+            "text/plain");
 }
 
 // Streamed deltas must concatenate to exactly the echoed text in both splitting modes.
@@ -65,13 +66,15 @@ TEST(plan, pieces_concatenate_to_text) {
 
 // Usage numbers are the contract the gateway's accounting tests assert against.
 TEST(plan, usage_counts_words_of_all_texts) {
-  const json body = {{"model", "claude-x"},
-                     {"system", json::array({{{"type", "text"}, {"text", "be brief"}}})},
-                     {"messages", json::array({{{"role", "user"}, {"content", "one two"}},
-                                               {{"role", "assistant"}, {"content", "three"}},
-                                               {{"role", "user"},
-                                                {"content", json::array({{{"type", "text"}, {"text", "four "}},
-                                                                         {{"type", "text"}, {"text", "five"}}})}}})}};
+  const json body = {
+      {"model", "claude-x"},
+      {"system", json::array({{{"type", "text"}, {"text", "be brief"}}})},
+      {"messages",
+       json::array({{{"role", "user"}, {"content", "one two"}},
+                    {{"role", "assistant"}, {"content", "three"}},
+                    {{"role", "user"},
+                     {"content", json::array({{{"type", "text"}, {"text", "four "}},
+                                              {{"type", "text"}, {"text", "five"}}})}}})}};
   const auto p = echo_plan(post("/v1/messages", body.dump()), {}, 7);
   ASSERT_TRUE(p.has_value());
   const json answer = json::parse(p->body);
@@ -83,15 +86,18 @@ TEST(plan, usage_counts_words_of_all_texts) {
 
 // Gemini puts model and method in the path; both API versions are in use.
 TEST(plan, gemini_routes_from_path) {
-  const json body = {{"contents", json::array({{{"role", "user"}, {"parts", json::array({{{"text", "hi"}}})}}})}};
+  const json body = {
+      {"contents", json::array({{{"role", "user"}, {"parts", json::array({{{"text", "hi"}}})}}})}};
   const auto unary = echo_plan(post("/v1/models/gemini-x:generateContent", body.dump()), {}, 1);
   ASSERT_TRUE(unary.has_value());
   EXPECT_EQ(json::parse(unary->body)["modelVersion"], "gemini-x");
-  const auto sse = echo_plan(post("/v1beta/models/gemini-x:streamGenerateContent?alt=sse", body.dump()), {}, 1);
+  const auto sse =
+      echo_plan(post("/v1beta/models/gemini-x:streamGenerateContent?alt=sse", body.dump()), {}, 1);
   ASSERT_TRUE(sse.has_value() && sse->streamed);
   ASSERT_EQ(sse->events.size(), 1u);
   EXPECT_EQ(sse->events[0].substr(sse->events[0].size() - 4), "\r\n\r\n");
-  EXPECT_FALSE(echo_plan(post("/v1beta/models/gemini-x:countTokens", body.dump()), {}, 1).has_value());
+  EXPECT_FALSE(
+      echo_plan(post("/v1beta/models/gemini-x:countTokens", body.dump()), {}, 1).has_value());
 }
 
 // A gateway bug that sends garbage upstream should look like a provider 400, not a hang.
@@ -106,8 +112,9 @@ TEST(plan, malformed_json_is_400_and_unknown_path_404) {
 // Scripts are FIFO, take precedence over echo, and /_control traffic never shows up in the log.
 TEST(plan, scripts_fifo_and_control_not_recorded) {
   state st{options{}};
-  const json scripts = json::array({{{"status", 429}, {"headers", {{"Retry-After", "2"}}}},
-                                    {{"status", 500}, {"fault", "stall"}, {"fault_after_events", 0}}});
+  const json scripts =
+      json::array({{{"status", 429}, {"headers", {{"Retry-After", "2"}}}},
+                   {{"status", 500}, {"fault", "stall"}, {"fault_after_events", 0}}});
   EXPECT_EQ(st.answer(post("/_control/script", scripts.dump())).status, 200);
   const plan first = st.answer(post("/v1/messages", "{}"));
   EXPECT_EQ(first.status, 429);
@@ -119,14 +126,16 @@ TEST(plan, scripts_fifo_and_control_not_recorded) {
   EXPECT_EQ(st.answer(post("/v1/messages", R"({"messages":[]})")).status, 200);
   EXPECT_EQ(st.answer(post("/_control/script", R"({"fault":"explode"})")).status, 400);
   EXPECT_EQ(st.requests().size(), 3u);
-  const json listed = json::parse(st.answer(recorded_request{"GET", "/_control/requests", {}, {}}).body);
+  const json listed =
+      json::parse(st.answer(recorded_request{"GET", "/_control/requests", {}, {}}).body);
   EXPECT_EQ(listed.size(), 3u);
   EXPECT_EQ(listed[0]["target"], "/v1/messages");
 }
 
 // Benchmarks replay large captured streams from disk instead of inlining them in JSON.
 TEST(plan, control_script_reads_body_file) {
-  const auto path = std::filesystem::temp_directory_path() / ("il_fake_body_" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("il_fake_body_" + std::to_string(::getpid()));
   std::ofstream(path) << "data: {\"x\":1}\n\ndata: [DONE]\n\n";
   state st{options{}};
   const json script_json = {{"body_file", path.string()}, {"gap_ms", 5}};

@@ -22,7 +22,8 @@ class fake_server : public ::testing::Test {
   server srv_{options{}};
 
   client_options client(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
-    return client_options{.port = srv_.port(), .tls = true, .ca_pem = srv_.tls().ca_pem, .timeout = timeout};
+    return client_options{
+        .port = srv_.port(), .tls = true, .ca_pem = srv_.tls().ca_pem, .timeout = timeout};
   }
 
   reply post(const std::string& target, const json& body) const {
@@ -31,9 +32,10 @@ class fake_server : public ::testing::Test {
 };
 
 json chat_body(bool stream, bool include_usage) {
-  json body = {{"model", "gpt-test"},
-               {"messages", json::array({{{"role", "system"}, {"content", "be terse"}},
-                                         {{"role", "user"}, {"content", "hello there, fake world"}}})}};
+  json body = {
+      {"model", "gpt-test"},
+      {"messages", json::array({{{"role", "system"}, {"content", "be terse"}},
+                                {{"role", "user"}, {"content", "hello there, fake world"}}})}};
   if (stream) {
     body["stream"] = true;
   }
@@ -86,9 +88,11 @@ TEST_F(fake_server, anthropic_unary_echo) {
 
 // Gemini takes the model from the path and the text from the last user content.
 TEST_F(fake_server, gemini_unary_echo) {
-  const json body = {{"contents", json::array({{{"role", "user"}, {"parts", json::array({{{"text", "first"}}})}},
-                                               {{"role", "model"}, {"parts", json::array({{{"text", "ok"}}})}},
-                                               {{"role", "user"}, {"parts", json::array({{{"text", "ping pong"}}})}}})}};
+  const json body = {
+      {"contents",
+       json::array({{{"role", "user"}, {"parts", json::array({{{"text", "first"}}})}},
+                    {{"role", "model"}, {"parts", json::array({{{"text", "ok"}}})}},
+                    {{"role", "user"}, {"parts", json::array({{{"text", "ping pong"}}})}}})}};
   const reply r = post("/v1beta/models/gemini-test:generateContent", body);
   ASSERT_FALSE(r.error) << r.error.message();
   const json answer = json::parse(r.body);
@@ -139,9 +143,9 @@ TEST_F(fake_server, anthropic_stream_event_sequence) {
       text += event["delta"]["text"].get<std::string>();
     }
   }
-  const std::vector<std::string> expected{"message_start", "content_block_start", "content_block_delta",
-                                          "content_block_delta", "content_block_delta", "content_block_stop",
-                                          "message_delta", "message_stop"};
+  const std::vector<std::string> expected{
+      "message_start",       "content_block_start", "content_block_delta", "content_block_delta",
+      "content_block_delta", "content_block_stop",  "message_delta",       "message_stop"};
   EXPECT_EQ(types, expected);
   EXPECT_EQ(text, "a b c");
   EXPECT_EQ(r.chunks[0].substr(0, 21), "event: message_start\n");
@@ -170,7 +174,8 @@ TEST_F(fake_server, scripted_429_with_retry_after) {
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.headers.at("retry-after"), "3");
   EXPECT_EQ(json::parse(r.body)["error"]["message"], "slow down");
-  EXPECT_EQ(post("/v1/chat/completions", chat_body(false, false)).status, 200);  // one script, one request
+  EXPECT_EQ(post("/v1/chat/completions", chat_body(false, false)).status,
+            200);  // one script, one request
 }
 
 // Connection failures before any byte must be distinguishable from late failures (retry safety).
@@ -199,8 +204,10 @@ TEST_F(fake_server, reset_mid_stream_delivers_n_events_then_error) {
 
 // Idle-timeout handling needs a provider that goes silent but keeps the connection open.
 TEST_F(fake_server, stall_keeps_silent_after_n_events) {
-  srv_.push(script{.body = "data: 1\n\ndata: 2\n\n", .fault_kind = fault::stall, .fault_after_events = 1});
-  const reply r = fetch(client(std::chrono::milliseconds(300)), "POST", "/v1/chat/completions", "{}");
+  srv_.push(script{
+      .body = "data: 1\n\ndata: 2\n\n", .fault_kind = fault::stall, .fault_after_events = 1});
+  const reply r =
+      fetch(client(std::chrono::milliseconds(300)), "POST", "/v1/chat/completions", "{}");
   EXPECT_TRUE(r.got_header);
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.chunks, std::vector<std::string>{"data: 1\n\n"});
@@ -227,7 +234,8 @@ TEST_F(fake_server, keep_alive_serves_several_requests) {
   testing::connection c(client());
   ASSERT_FALSE(c.connect_error()) << c.connect_error().message();
   srv_.push(script{.body = "data: x\n\n"});
-  EXPECT_EQ(c.request("POST", "/v1/chat/completions", chat_body(true, false).dump()).chunks.size(), 1u);
+  EXPECT_EQ(c.request("POST", "/v1/chat/completions", chat_body(true, false).dump()).chunks.size(),
+            1u);
   for (int i = 0; i < 3; ++i) {
     const reply r = c.request("POST", "/v1/chat/completions", chat_body(i % 2 == 0, false).dump());
     EXPECT_FALSE(r.error) << r.error.message();
@@ -260,7 +268,8 @@ TEST(fake_server_plain, control_endpoints_over_plain_http) {
   EXPECT_EQ(json::parse(fetch(opts, "GET", "/_control/requests").body).size(), 0u);
 }
 
-// Benchmarks open many connections at once on several server threads; pacing must not serialise them.
+// Benchmarks open many connections at once on several server threads; pacing must not serialise
+// them.
 TEST(fake_server_load, concurrent_paced_streams) {
   options opts;
   opts.threads = 2;
@@ -271,7 +280,9 @@ TEST(fake_server_load, concurrent_paced_streams) {
   const json body = chat_body(true, false);
   std::vector<std::future<reply>> replies;
   for (int i = 0; i < 32; ++i) {
-    replies.push_back(std::async(std::launch::async, [&] { return fetch(copts, "POST", "/chat/completions", body.dump()); }));
+    replies.push_back(std::async(std::launch::async, [&] {
+      return fetch(copts, "POST", "/chat/completions", body.dump());
+    }));
   }
   const auto start = std::chrono::steady_clock::now();
   for (auto& f : replies) {
@@ -291,12 +302,12 @@ TEST(fake_server_lifetime, destructor_with_open_connections) {
   testing::connection idle(opts);
   ASSERT_FALSE(idle.connect_error());
   EXPECT_EQ(idle.request("POST", "/v1/chat/completions", "{}").status, 200);
-  srv->push(script{.body = "data: 1\n\ndata: 2\n\n", .fault_kind = fault::stall, .fault_after_events = 1});
+  srv->push(script{
+      .body = "data: 1\n\ndata: 2\n\n", .fault_kind = fault::stall, .fault_after_events = 1});
   testing::connection stalled(opts);
   ASSERT_FALSE(stalled.connect_error());
-  auto request = std::async(std::launch::async, [&] {
-    return stalled.request("POST", "/v1/chat/completions", "{}");
-  });
+  auto request = std::async(std::launch::async,
+                            [&] { return stalled.request("POST", "/v1/chat/completions", "{}"); });
   // The server is shut down while that request is still open: the client must see an error.
   while (srv->requests().size() < 2) {
     std::this_thread::yield();

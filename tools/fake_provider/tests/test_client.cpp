@@ -24,7 +24,8 @@ using boost::system::error_code;
 
 struct connection::impl {
   virtual ~impl() = default;
-  virtual reply request(std::string method, std::string target, std::string body, header_list headers) = 0;
+  virtual reply request(std::string method, std::string target, std::string body,
+                        header_list headers) = 0;
   error_code connect_error;
 };
 
@@ -36,7 +37,8 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -51,11 +53,13 @@ void fill_header(reply& out, const http::response_parser<http::string_body>& par
 template <class Stream>
 class client final : public connection::impl {
  public:
-  explicit client(client_options opts) : opts_(std::move(opts)), ssl_(asio::ssl::context::tls_client), stream_(make()) {
+  explicit client(client_options opts)
+      : opts_(std::move(opts)), ssl_(asio::ssl::context::tls_client), stream_(make()) {
     connect_error = run(connect());
   }
 
-  reply request(std::string method, std::string target, std::string body, header_list headers) override {
+  reply request(std::string method, std::string target, std::string body,
+                header_list headers) override {
     return run(exchange(std::move(method), std::move(target), std::move(body), std::move(headers)));
   }
 
@@ -96,14 +100,16 @@ class client final : public connection::impl {
       if (!ec) {
         SSL_set_tlsext_host_name(stream_.native_handle(), opts_.host.c_str());
         stream_.set_verify_callback(asio::ssl::host_name_verification(opts_.host));
-        auto [handshake_ec] = co_await stream_.async_handshake(asio::ssl::stream_base::client, use_tuple);
+        auto [handshake_ec] =
+            co_await stream_.async_handshake(asio::ssl::stream_base::client, use_tuple);
         ec = handshake_ec;
       }
     }
     co_return ec;
   }
 
-  asio::awaitable<reply> exchange(std::string method, std::string target, std::string body, header_list headers) {
+  asio::awaitable<reply> exchange(std::string method, std::string target, std::string body,
+                                  header_list headers) {
     reply out;
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, opts_.host);
@@ -124,7 +130,9 @@ class client final : public connection::impl {
 
   asio::awaitable<reply> read_reply(reply out) {
     std::string current;
-    auto on_chunk_header = [&current](std::uint64_t, beast::string_view, error_code&) { current.clear(); };
+    auto on_chunk_header = [&current](std::uint64_t, beast::string_view, error_code&) {
+      current.clear();
+    };
     auto on_chunk_body = [&](std::uint64_t remain, beast::string_view data, error_code&) {
       current.append(data.data(), data.size());
       if (remain == data.size()) {
@@ -178,13 +186,13 @@ error_code connection::connect_error() const {
   return impl_->connect_error;
 }
 
-reply connection::request(const std::string& method, const std::string& target, const std::string& body,
-                          const header_list& headers) {
+reply connection::request(const std::string& method, const std::string& target,
+                          const std::string& body, const header_list& headers) {
   return impl_->request(method, target, body, headers);
 }
 
-reply fetch(const client_options& opts, const std::string& method, const std::string& target, const std::string& body,
-            const header_list& headers) {
+reply fetch(const client_options& opts, const std::string& method, const std::string& target,
+            const std::string& body, const header_list& headers) {
   connection c(opts);
   if (c.connect_error()) {
     reply out;

@@ -18,8 +18,8 @@ namespace interlingua::fake::testing {
 struct client_options {
   std::uint16_t port = 0;
   bool tls = true;
-  std::string ca_pem;              // the only trusted CA
-  std::string host = "localhost";  // SNI and the name the certificate must match
+  std::string ca_pem;                        // the only trusted CA
+  std::string host = "localhost";            // SNI and the name the certificate must match
   std::chrono::milliseconds timeout{10000};  // per operation; a hung test fails instead of hanging
 };
 
@@ -27,10 +27,10 @@ struct reply {
   bool got_header = false;
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;                             // for chunked replies: the chunks concatenated
-  std::vector<std::string> chunks;              // complete chunks, in arrival order
-  boost::system::error_code error;              // first failure; empty when the reply completed
-  bool timed_out = false;                       // error was our own timeout, not the server's doing
+  std::string body;                            // for chunked replies: the chunks concatenated
+  std::vector<std::string> chunks;             // complete chunks, in arrival order
+  boost::system::error_code error;             // first failure; empty when the reply completed
+  bool timed_out = false;                      // error was our own timeout, not the server's doing
 };
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
