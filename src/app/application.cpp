@@ -8,6 +8,7 @@
 
 #include <interlingua/dialects/interactions_routes.hpp>
 #include <interlingua/dialects/sessions_routes.hpp>
+#include <interlingua/service/metrics.hpp>
 #include <interlingua/store/async.hpp>
 
 namespace interlingua::app {
@@ -86,6 +87,21 @@ application::application(config::settings s) : settings_(std::move(s)) {
         auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
         dialects::interactions::add_routes(*routes, *gateway, *interactions_, *runs_);
         dialects::sessions::add_routes(*routes, *gateway, *sessions_);
+        {
+          std::lock_guard lock(gateways_mu_);
+          gateways_.push_back(gateway.get());
+        }
+        // Prometheus text; behind the gateway keys like every API route.
+        routes->add(boost::beast::http::verb::get, "/metrics",
+                    [this](server::exchange& ex) -> boost::asio::awaitable<void> {
+                      std::string body;
+                      {
+                        std::lock_guard lock(gateways_mu_);
+                        body = service::render_metrics(settings_, gateways_);
+                      }
+                      std::string type = "text/plain; version=0.0.4";
+                      co_await ex.respond(200, std::move(type), std::move(body));
+                    });
         routes->hold(gateway);
         routes->on_stop([g = gateway.get()] { g->close_pools(); });
         return routes;

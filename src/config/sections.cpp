@@ -150,6 +150,14 @@ table<upstream_timeouts> upstream_timeout_fields = {
     {"total_ms", as_duration<&upstream_timeouts::total>},
 };
 
+table<retry_policy> retry_fields = {
+    {"attempts", [](reader& r, const entry& e,
+                    retry_policy& o) { o.attempts = static_cast<unsigned>(r.integer(e, 1, 10)); }},
+    {"backoff_ms", as_duration<&retry_policy::backoff>},
+    {"max_backoff_ms", as_duration<&retry_policy::max_backoff>},
+    {"max_retry_after_ms", as_duration<&retry_policy::max_retry_after>},
+};
+
 table<provider_config> provider_fields = {
     {"kind", read_kind},
     {"base_url", as_text<&provider_config::base_url>},
@@ -162,6 +170,7 @@ table<provider_config> provider_fields = {
      [](reader& r, const entry& e, provider_config& o) { o.pool_size = r.integer(e, 1, 100000); }},
     {"pool_idle_ms", as_duration<&provider_config::pool_idle>},
     {"timeouts", as_section<&provider_config::timeouts, upstream_timeout_fields>},
+    {"retry", as_section<&provider_config::retry, retry_fields>},
     {"headers",
      [](reader& r, const entry& e, provider_config& o) {
        r.each(e, {}, [&](const entry& h) { read_header(r, h, o.headers); });
@@ -184,10 +193,39 @@ void read_providers(reader& r, const entry& e, settings& out) {
 
 // ---- models --------------------------------------------------------------------------------
 
+table<route_fallback> fallback_fields = {
+    {"provider", as_text<&route_fallback::provider>},
+    {"upstream_model", as_text<&route_fallback::upstream_model>},
+};
+
+// A list of mappings, each read by `each_item(entry, T&)` into a fresh element of `out`.
+template <class T>
+void read_list(reader& r, const entry& e, std::string_view shape, std::vector<T>& out,
+               void (*each_item)(reader&, const entry&, T&)) {
+  if (!e.value.IsSequence()) {
+    r.fail(e.line, e.path + ": must be a list of " + std::string(shape));
+  }
+  for (std::size_t i = 0; i < e.value.size(); ++i) {
+    const entry item{"", e.value[i], e.path + "[" + std::to_string(i) + "]", line_of(e.value[i])};
+    if (!item.value.IsMap()) {
+      r.fail(item.line, item.path + ": must be a mapping like " + std::string(shape));
+    }
+    r.record(item);
+    each_item(r, item, out.emplace_back());
+  }
+}
+
 table<model_route> route_fields = {
     {"match", as_text<&model_route::match>},
     {"provider", as_text<&model_route::provider>},
     {"upstream_model", as_text<&model_route::upstream_model>},
+    {"fallbacks",
+     [](reader& r, const entry& e, model_route& o) {
+       read_list<route_fallback>(r, e, "{provider: name, upstream_model: model}", o.fallbacks,
+                                 [](reader& rr, const entry& item, route_fallback& f) {
+                                   rr.fields(item, fallback_fields, f);
+                                 });
+     }},
 };
 
 void read_models(reader& r, const entry& e, settings& out) {
@@ -199,14 +237,9 @@ void read_models(reader& r, const entry& e, settings& out) {
            "models: must be a non-empty list of {match, provider} routes "
            "(or leave the section out)");
   }
-  for (std::size_t i = 0; i < e.value.size(); ++i) {
-    const entry route{"", e.value[i], "models[" + std::to_string(i) + "]", line_of(e.value[i])};
-    if (!route.value.IsMap()) {
-      r.fail(route.line, route.path + ": must be a mapping like {match: \"*\", provider: name}");
-    }
-    r.record(route);
-    r.fields(route, route_fields, out.models.emplace_back());
-  }
+  read_list<model_route>(
+      r, e, "{match: \"*\", provider: name}", out.models,
+      [](reader& rr, const entry& route, model_route& m) { rr.fields(route, route_fields, m); });
 }
 
 // ---- root ----------------------------------------------------------------------------------

@@ -118,6 +118,18 @@ void check_models(const checker& c, const settings& s) {
       c.fail(c.line(path), path + ": unknown provider " + in_quotes(m.provider) +
                                " (configured: " + provider_names(s) + ")");
     }
+    for (std::size_t f = 0; f < m.fallbacks.size(); ++f) {
+      const std::string item = route + ".fallbacks[" + std::to_string(f) + "]";
+      const std::string name = m.fallbacks[f].provider;
+      if (name.empty()) {
+        c.fail(c.line(item + ".provider", item),
+               item + ".provider: is required (one of: " + provider_names(s) + ")");
+      }
+      if (s.find_provider(name) == nullptr) {
+        c.fail(c.line(item + ".provider"), item + ".provider: unknown provider " + in_quotes(name) +
+                                               " (configured: " + provider_names(s) + ")");
+      }
+    }
   }
 }
 

@@ -28,6 +28,9 @@ void log_access(const exchange& ex, std::chrono::steady_clock::time_point starte
   if (!r.upstream.empty()) {
     line["upstream"] = r.upstream;
   }
+  if (r.attempts > 1) {
+    line["attempts"] = r.attempts;
+  }
   if (r.input_tokens >= 0) {
     line["input_tokens"] = r.input_tokens;
     line["output_tokens"] = r.output_tokens;

@@ -1,6 +1,11 @@
 #include <interlingua/server/exchange.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
@@ -31,6 +36,56 @@ exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_
   }
   trace_ = core::read_trace(header("traceparent"), header("tracestate"), header("x-opper-name"),
                             header("x-opper-parent-span-id"));
+}
+
+// Shared with the pending wait's handler, which may run after the exchange is gone.
+struct exchange::disconnect_watch {
+  exchange* owner = nullptr;              // null once the exchange ended
+  asio::cancellation_signal client_gone;  // what the handler's upstream call listens to
+  asio::cancellation_signal stop;         // ends the pending wait when the exchange ends
+};
+
+exchange::~exchange() {
+  if (watch_) {
+    watch_->owner = nullptr;
+    watch_->stop.emit(asio::cancellation_type::terminal);
+  }
+}
+
+asio::cancellation_slot exchange::watch_disconnect() {
+  if (!watch_) {
+    watch_ = std::make_shared<disconnect_watch>();
+    watch_->owner = this;
+    wait_for_close(watch_);
+  }
+  return watch_->client_gone.slot();
+}
+
+void exchange::wait_for_close(const std::shared_ptr<disconnect_watch>& w) {
+  auto& socket = stream_.socket();
+  socket.async_wait(asio::ip::tcp::socket::wait_read,
+                    asio::bind_cancellation_slot(w->stop.slot(), [w](boost::system::error_code ec) {
+                      exchange* ex = w->owner;
+                      if (ex == nullptr) {
+                        return;  // the exchange ended first: nothing to watch any more
+                      }
+                      if (!ec) {
+                        char byte = 0;
+                        const ssize_t n = ::recv(ex->stream_.socket().native_handle(), &byte, 1,
+                                                 MSG_PEEK | MSG_DONTWAIT);
+                        if (n > 0) {
+                          return;  // the client sent more (pipelining): it is still there
+                        }
+                        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                          ex->wait_for_close(w);  // woken with nothing to read: keep watching
+                          return;
+                        }
+                      }
+                      // End of stream, a reset, or the socket closed under the wait (a write
+                      // deadline).
+                      ex->broken_ = true;
+                      w->client_gone.emit(asio::cancellation_type::terminal);
+                    }));
 }
 
 void exchange::set_gateway_key(std::string key) {

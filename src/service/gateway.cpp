@@ -1,19 +1,49 @@
 #include <interlingua/service/gateway.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <interlingua/service/retry.hpp>
 
 #include "relay.hpp"
 
 namespace interlingua::service {
 
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<bool> cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
+std::string describe(const core::error& e) {
+  std::string out = core::to_string(e.kind);
+  if (e.upstream_status != 0) {
+    out += " (" + std::to_string(e.upstream_status) + ")";
+  }
+  return out + ": " + e.message;
+}
+
+}  // namespace
+
 struct gateway::provider_state {
   std::unique_ptr<net::connection_pool> pool;
   std::size_t next_key = 0;  // keys are used in turn
+  provider_counters counters;
 };
 
 gateway::gateway(asio::io_context& io, const config::settings& s,
                  const std::vector<provider_shared>& providers)
-    : settings_(s), providers_(providers) {
+    : settings_(s), providers_(providers), jitter_(std::random_device{}()) {
   for (const auto& p : providers_) {
     auto state = std::make_unique<provider_state>();
     state->pool = std::make_unique<net::connection_pool>(
@@ -31,7 +61,18 @@ void gateway::close_pools() {
   }
 }
 
-core::result<gateway::route_target> gateway::resolve(std::string_view model) const {
+const provider_counters& gateway::counters(std::size_t provider) const {
+  return state_[provider]->counters;
+}
+
+core::result<std::vector<gateway::route_target>> gateway::resolve(std::string_view model) const {
+  auto index_of = [&](const std::string& name) {
+    std::size_t i = 0;
+    while (i < providers_.size() && providers_[i].cfg->name != name) {
+      ++i;
+    }
+    return i;  // the loader checked that every route names a configured provider
+  };
   for (const auto& r : settings_.models) {
     bool prefix = !r.match.empty() && r.match.back() == '*';
     std::string_view stem(r.match.data(), prefix ? r.match.size() - 1 : r.match.size());
@@ -39,17 +80,19 @@ core::result<gateway::route_target> gateway::resolve(std::string_view model) con
     if (!hit) {
       continue;
     }
-    for (std::size_t i = 0; i < providers_.size(); ++i) {
-      if (providers_[i].cfg->name == r.provider) {
-        // "openai/*" names a provider namespace (Opper-style ids): the upstream gets the rest.
-        // "gpt-*" is a family: the upstream gets the whole name.
-        bool strip = prefix && !stem.empty() && stem.back() == '/';
-        std::string upstream = !r.upstream_model.empty() ? r.upstream_model
-                               : strip                   ? std::string(model.substr(stem.size()))
-                                                         : std::string(model);
-        return route_target{i, std::move(upstream)};
-      }
+    // "openai/*" names a provider namespace (Opper-style ids): the upstream gets the rest.
+    // "gpt-*" is a family: the upstream gets the whole name.
+    bool strip = prefix && !stem.empty() && stem.back() == '/';
+    std::string upstream = !r.upstream_model.empty() ? r.upstream_model
+                           : strip                   ? std::string(model.substr(stem.size()))
+                                                     : std::string(model);
+    std::vector<route_target> targets;
+    targets.push_back(route_target{index_of(r.provider), upstream});
+    for (const auto& f : r.fallbacks) {
+      targets.push_back(route_target{index_of(f.provider),
+                                     f.upstream_model.empty() ? upstream : f.upstream_model});
     }
+    return targets;
   }
   return core::make_error(core::error_kind::not_found,
                           "model \"" + std::string(model) + "\" is not served by this gateway",
@@ -57,27 +100,115 @@ core::result<gateway::route_target> gateway::resolve(std::string_view model) con
 }
 
 core::result<void> gateway::check(const core::chat_request& request) const {
-  auto target = resolve(request.model);
-  if (!target) {
-    return target.error();
+  auto targets = resolve(request.model);
+  if (!targets) {
+    return targets.error();
   }
-  core::upstream_target where{target->upstream_model, {}, {}};
-  auto encoded = providers_[target->provider].codec->encode(request, where);
-  if (!encoded) {
-    return encoded.error();
+  // Refused only when no target of the route could take it (the first one's reason).
+  std::optional<core::error> first;
+  for (const auto& t : *targets) {
+    core::upstream_target where{t.upstream_model, {}, {}};
+    auto encoded = providers_[t.provider].codec->encode(request, where);
+    if (encoded) {
+      return {};
+    }
+    if (!first) {
+      first = encoded.error();
+    }
   }
-  return {};
+  return *first;
 }
 
 asio::awaitable<call_outcome> gateway::run(core::chat_request request, event_sink& sink,
                                            call_options options) {
-  auto target = resolve(request.model);
-  if (!target) {
+  auto targets = resolve(request.model);
+  if (!targets) {
     call_outcome out;
-    out.error = target.error();
+    out.error = targets.error();
     co_return out;
   }
-  co_return co_await attempt(request, *target, sink, options);
+  if (!options.cancel.is_connected()) {
+    co_return co_await run_targets(request, std::move(*targets), sink, options);
+  }
+  // The call runs as its own coroutine bound to the caller's slot: cancellation aborts the
+  // upstream wait in flight, and this frame still gets the outcome (usage so far included).
+  auto executor = co_await asio::this_coro::executor;
+  auto token = asio::bind_cancellation_slot(options.cancel, use_tuple);
+  auto call = run_targets(request, std::move(*targets), sink, options);  // g++ 12: not inline
+  auto [thrown, out] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
+  // co_spawn leaves its forwarding handler in the slot: a later emit (the client leaving after
+  // the call) must not reach the finished call.
+  options.cancel.clear();
+  if (thrown) {
+    std::rethrow_exception(thrown);
+  }
+  co_return out;
+}
+
+asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& request,
+                                                   std::vector<route_target> targets,
+                                                   event_sink& sink, const call_options& options) {
+  // Cancellation is observed, not thrown: the outcome carries what the upstream sent so far.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto executor = co_await asio::this_coro::executor;
+  call_outcome out;
+  unsigned attempts = 0;
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const route_target& target = targets[t];
+    provider_state& state = *state_[target.provider];
+    const config::provider_config& cfg = *providers_[target.provider].cfg;
+    if (t > 0) {
+      state.counters.fallbacks.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (unsigned tries = 1;; ++tries) {
+      if (tries > 1) {
+        state.counters.retries.fetch_add(1, std::memory_order_relaxed);
+      }
+      state.counters.attempts.fetch_add(1, std::memory_order_relaxed);
+      ++attempts;
+      out = co_await attempt(request, target, sink, options);
+      out.attempts = attempts;
+      bool gone = out.client_gone;
+      if (!gone) {
+        gone = co_await cancelled();
+        out.client_gone = gone;
+      }
+      if (gone) {
+        state.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+        out.error.reset();
+        co_return out;
+      }
+      if (!out.error) {
+        co_return out;  // answered (a failure after the answer began went to the sink)
+      }
+      state.counters.failures.fetch_add(1, std::memory_order_relaxed);
+      double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
+      auto wait = retry_wait(cfg.retry, tries, *out.error, out.retry_after, jitter);
+      bool fallback = !wait && t + 1 < targets.size() && worth_fallback(*out.error);
+      std::string next = wait ? "retrying in " + std::to_string(wait->count()) + " ms"
+                         : fallback
+                             ? "falling back to " + providers_[targets[t + 1].provider].cfg->name
+                             : "giving up";
+      spdlog::warn("request {}: upstream {} ({}) try {} of {} failed: {}; {}", options.request_id,
+                   cfg.name, target.upstream_model, tries, cfg.retry.attempts, describe(*out.error),
+                   next);
+      if (!wait) {
+        if (!fallback) {
+          co_return out;
+        }
+        break;
+      }
+      asio::steady_timer timer(executor, *wait);
+      auto [ec] = co_await timer.async_wait(use_tuple);
+      if (ec) {
+        state.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+        out.error.reset();
+        out.client_gone = true;
+        co_return out;
+      }
+    }
+  }
+  co_return out;
 }
 
 asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request,

@@ -1,5 +1,6 @@
 #include "relay.hpp"
 
+#include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include <interlingua/net/sse_parser.hpp>
@@ -24,17 +25,34 @@ core::error transport_error(const net::failure& f) {
   return core::make_error(kind, f.describe());
 }
 
-std::optional<int> retry_after(const net::upstream_call& call) {
-  std::string value = call.header("retry-after");
-  if (value.empty()) {
+// The upstream's wish, in milliseconds: OpenAI's `retry-after-ms`, else `Retry-After` in
+// seconds. An HTTP date is not honoured: the retry policy's own backoff applies.
+std::optional<std::chrono::milliseconds> retry_after(const net::upstream_call& call) {
+  for (auto [name, scale] : {std::pair{"retry-after-ms", 1.0}, std::pair{"retry-after", 1000.0}}) {
+    std::string value = call.header(name);
+    if (value.empty()) {
+      continue;
+    }
+    char* end = nullptr;
+    double n = std::strtod(value.c_str(), &end);
+    if (end == value.c_str() || !(n >= 0) || n * scale > 86'400'000) {
+      continue;
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(n * scale + 0.999));
+  }
+  return std::nullopt;
+}
+
+std::optional<int> whole_seconds(std::optional<std::chrono::milliseconds> ms) {
+  if (!ms) {
     return std::nullopt;
   }
-  char* end = nullptr;
-  double seconds = std::strtod(value.c_str(), &end);
-  if (end == value.c_str() || seconds < 0 || seconds > 86400) {
-    return std::nullopt;  // an HTTP date: callers fall back to their own backoff
-  }
-  return static_cast<int>(seconds + 0.999);
+  return static_cast<int>((ms->count() + 999) / 1000);
+}
+
+asio::awaitable<bool> cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 http::request<http::string_body> build(http_request_parts& parts) {
@@ -103,6 +121,12 @@ asio::awaitable<call_outcome> relay_stream(net::upstream_call& call,
       decoder->on_event(e.event, e.data, events);
     }
     if (!more && call.error()) {
+      bool aborted = co_await cancelled();
+      if (aborted) {
+        // The caller left and the read was aborted: the connection closes with `call`.
+        out.client_gone = true;
+        co_return out;
+      }
       if (!decoder->done()) {
         events.push_back(core::stream_error{transport_error(*call.error())});
       }
@@ -146,16 +170,23 @@ asio::awaitable<call_outcome> relay(net::connection_pool& pool, const core::prov
                                     std::size_t max_event_bytes, event_sink& sink,
                                     call_outcome out) {
   bool stream = parts.request.stream;
-  auto started = co_await net::upstream_call::start(pool, build(parts), deadlines_of(timeouts));
+  auto request = build(parts);
+  auto started =
+      co_await net::upstream_call::start(pool, std::move(request), deadlines_of(timeouts));
   if (auto* f = std::get_if<net::failure>(&started)) {
     out.error = transport_error(*f);
-    co_return out;
+    co_return out;  // the gateway tells a cancellation from a failure
   }
   auto& call = *std::get<std::unique_ptr<net::upstream_call>>(started);
   std::string body;
   if (call.status() < 200 || call.status() >= 300) {
     co_await call.read_all(body, max_error_body);
-    out.error = codec.decode_error(static_cast<int>(call.status()), body, retry_after(call));
+    out.retry_after = retry_after(call);
+    out.error =
+        codec.decode_error(static_cast<int>(call.status()), body, whole_seconds(out.retry_after));
+    if (!out.retry_after && out.error->retry_after_s) {
+      out.retry_after = std::chrono::seconds(*out.error->retry_after_s);  // from the body
+    }
     co_return out;
   }
   // Some compatible servers ignore `stream` and answer with one JSON body: decode it as unary.
@@ -163,9 +194,10 @@ asio::awaitable<call_outcome> relay(net::connection_pool& pool, const core::prov
   if (stream && is_sse) {
     co_return co_await relay_stream(call, codec, max_event_bytes, sink, std::move(out));
   }
-  if (!co_await call.read_all(body, max_unary_body)) {
+  bool whole = co_await call.read_all(body, max_unary_body);
+  if (!whole) {
     out.error = transport_error(*call.error());
-    co_return out;
+    co_return out;  // the gateway tells a cancellation from a failure
   }
   core::event_list events;
   codec.decode_reply(body, events);

@@ -131,6 +131,16 @@ TEST(config_load, full_file_providers_and_routes) {
   ASSERT_EQ(s.models.size(), 3u);
   EXPECT_EQ(s.models[0].upstream_model, "llama3:8b");
   EXPECT_EQ(s.models[1].match, "claude/*");
+  ASSERT_EQ(s.models[1].fallbacks.size(), 2u);
+  EXPECT_EQ(s.models[1].fallbacks[0].provider, "gem");
+  EXPECT_EQ(s.models[1].fallbacks[0].upstream_model, "gemini-2.5-flash");
+  EXPECT_EQ(s.models[1].fallbacks[1].provider, "local");
+  EXPECT_EQ(s.models[1].fallbacks[1].upstream_model, "");
+  EXPECT_EQ(local.retry.attempts, 4u);
+  EXPECT_EQ(local.retry.backoff, 50ms);
+  EXPECT_EQ(local.retry.max_backoff, 800ms);
+  EXPECT_EQ(local.retry.max_retry_after, 3000ms);
+  EXPECT_EQ(s.providers[1].retry.attempts, 2u);  // the default
   EXPECT_EQ(s.models[2].provider, "gem");
   ASSERT_NE(s.find_provider("claude"), nullptr);
   EXPECT_EQ(s.find_provider("claude")->name, "claude");

@@ -148,6 +148,29 @@ TEST(config_validate, route_provider_must_exist) {
   expect_error(provider + "models:\n  - match: x\n", 5, "models[0].provider: is required");
 }
 
+// Fallbacks name configured providers, in a list of mappings; each error points at its entry.
+TEST(config_validate, route_fallbacks) {
+  const std::string route = provider + "models:\n  - match: x\n    provider: up\n";
+  expect_ok(route + "    fallbacks:\n      - provider: up\n        upstream_model: y\n");
+  expect_error(route + "    fallbacks:\n      - provider: nope\n", 8,
+               "models[0].fallbacks[0].provider: unknown provider \"nope\" (configured: up)");
+  expect_error(route + "    fallbacks:\n      - upstream_model: y\n", 8,
+               "models[0].fallbacks[0].provider: is required");
+  expect_error(route + "    fallbacks: up\n", 7, "models[0].fallbacks: must be a list");
+  expect_error(route + "    fallbacks:\n      - up\n", 8,
+               "models[0].fallbacks[0]: must be a mapping");
+  expect_error(route + "    fallbacks:\n      - {provider: up, model: y}\n", 8,
+               "models[0].fallbacks[0].model: unknown key");
+}
+
+// Retry attempts count the first try: 1..10.
+TEST(config_validate, retry_policy) {
+  expect_ok(provider + "    retry: {attempts: 1, backoff_ms: 10, max_backoff_ms: 20}\n");
+  expect_error(provider + "    retry: {attempts: 0}\n", 4, "providers.up.retry.attempts");
+  expect_error(provider + "    retry: {attempts: 11}\n", 4, "providers.up.retry.attempts");
+  expect_error(provider + "    retry: {tries: 2}\n", 4, "providers.up.retry.tries: unknown key");
+}
+
 // match is an exact name or a prefix ending in '*'; a '*' elsewhere would never match.
 TEST(config_validate, route_match_shape) {
   expect_error(provider + "models:\n  - match: \"\"\n    provider: up\n", 5,

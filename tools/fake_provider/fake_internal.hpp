@@ -70,6 +70,9 @@ class state {
   void push_all(std::vector<script> scripts);
   std::vector<recorded_request> requests() const;
   void clear();
+  // A stalled answer noticed its client close the connection.
+  void note_stall_closed();
+  std::vector<std::chrono::steady_clock::time_point> stall_closes() const;
   // Records (unless /_control) and decides the answer for one request.
   plan answer(recorded_request req);
 
@@ -80,6 +83,7 @@ class state {
   mutable std::mutex mu_;
   std::deque<script> scripts_;
   std::deque<recorded_request> records_;
+  std::vector<std::chrono::steady_clock::time_point> stall_closes_;
   echo_settings echo_;
   std::size_t max_recorded_;
   std::atomic<std::uint64_t> next_id_{0};

@@ -78,6 +78,8 @@ class server {
   void push(script s);                             // thread-safe
   std::vector<recorded_request> requests() const;  // thread-safe copy, oldest first
   void clear();                                    // drop scripts and records
+  // When each stalled answer (fault::stall) saw its client close the connection, in order.
+  std::vector<std::chrono::steady_clock::time_point> stall_closes() const;
 
  private:
   struct impl;

@@ -123,10 +123,21 @@ std::vector<recorded_request> state::requests() const {
   return {records_.begin(), records_.end()};
 }
 
+void state::note_stall_closed() {
+  const std::lock_guard lock(mu_);
+  stall_closes_.push_back(std::chrono::steady_clock::now());
+}
+
+std::vector<std::chrono::steady_clock::time_point> state::stall_closes() const {
+  const std::lock_guard lock(mu_);
+  return stall_closes_;
+}
+
 void state::clear() {
   const std::lock_guard lock(mu_);
   scripts_.clear();
   records_.clear();
+  stall_closes_.clear();
 }
 
 std::optional<script> state::pop_script() {

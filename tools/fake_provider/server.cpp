@@ -139,6 +139,10 @@ std::vector<recorded_request> server::requests() const {
   return impl_->state_.requests();
 }
 
+std::vector<std::chrono::steady_clock::time_point> server::stall_closes() const {
+  return impl_->state_.stall_closes();
+}
+
 void server::clear() {
   impl_->state_.clear();
 }

@@ -222,6 +222,7 @@ class session {
     for (;;) {
       auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), use_tuple);
       if (ec) {
+        state_.note_stall_closed();
         co_return;
       }
     }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ class application {
   std::unique_ptr<store::async_sessions> sessions_;
   std::unique_ptr<store::retention_sweeper> sweeper_;
   std::unique_ptr<dialects::interactions::background_runs> runs_;
+  // Every worker's gateway, for /metrics (the routers own them; they outlive the server).
+  mutable std::mutex gateways_mu_;
+  std::vector<const service::gateway*> gateways_;
   std::unique_ptr<server::http_server> server_;  // last: stops before what its handlers use
 };
 

@@ -42,6 +42,15 @@ struct upstream_timeouts {
   millis total{300'000};      // whole unary exchange
 };
 
+// How often one provider is tried for one request. A retry happens only before anything reached
+// the client, and only for errors that may pass: 408, 409, 429, 5xx, 529, resets and timeouts.
+struct retry_policy {
+  unsigned attempts = 2;           // tries per request, the first included (1 = no retry)
+  millis backoff{200};             // wait before the first retry; doubled for each later one
+  millis max_backoff{2'000};       // cap on one wait; each wait is jittered into [w/2, w]
+  millis max_retry_after{10'000};  // a longer Retry-After is not waited for: fall back instead
+};
+
 enum class provider_kind { openai_chat, anthropic, gemini };
 
 // The spelling used in the YAML file ("openai_chat", ...), for logs and messages.
@@ -58,13 +67,21 @@ struct provider_config {
   std::size_t pool_size = 64;     // idle connections kept per worker
   millis pool_idle{60'000};       // idle connection evicted after this long
   upstream_timeouts timeouts;
+  retry_policy retry;
   std::map<std::string, std::string> headers;  // fixed extra headers (e.g. anthropic-version)
 };
 
-struct model_route {
-  std::string match;           // exact name, or a prefix ending in '*' ("openai/*", "*")
+// Where a route goes when its provider fails (after that provider's retries).
+struct route_fallback {
   std::string provider;        // a key of `providers:`
-  std::string upstream_model;  // empty: the public name (with a matched prefix stripped)
+  std::string upstream_model;  // empty: the name the route's own provider would get
+};
+
+struct model_route {
+  std::string match;                      // exact name, or a prefix ending in '*' ("openai/*", "*")
+  std::string provider;                   // a key of `providers:`
+  std::string upstream_model;             // empty: the public name (with a matched prefix stripped)
+  std::vector<route_fallback> fallbacks;  // tried in order
 };
 
 struct auth_config {

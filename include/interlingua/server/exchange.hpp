@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -32,7 +34,8 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 struct access_record {
   std::string route;  // the matched pattern
   std::string model;
-  std::string upstream;  // provider name
+  std::string upstream;   // provider name (the one that answered)
+  unsigned attempts = 0;  // upstream tries (retries and fallbacks included)
   std::int64_t input_tokens = -1;
   std::int64_t output_tokens = -1;
   std::string error;  // short reason for a non-2xx answer
@@ -42,6 +45,9 @@ class exchange {
  public:
   exchange(beast::tcp_stream& stream, request& req, std::string request_id,
            std::chrono::milliseconds write_timeout, bool keep_alive);
+  ~exchange();
+  exchange(const exchange&) = delete;
+  exchange& operator=(const exchange&) = delete;
 
   const request& req() const { return req_; }
   std::string_view path() const { return path_; }
@@ -74,6 +80,13 @@ class exchange {
   // body cut off, which is how a dialect without an in-band error event reports a failure.
   void abort() { broken_ = true; }
 
+  // Watches the client's side of the connection from now until the exchange ends: when the
+  // client closes or resets it, the exchange is marked gone and terminal cancellation is emitted
+  // on the returned slot at once — while the handler waits on an upstream, not at its next write.
+  // (As nginx does, a client that half-closes after its request counts as gone.) Pipelined bytes
+  // from the client end the watch without a signal.
+  asio::cancellation_slot watch_disconnect();
+
   bool started() const { return status_ != 0; }
   unsigned status() const { return status_; }
   bool keep_alive() const { return keep_alive_ && !broken_; }
@@ -99,6 +112,10 @@ class exchange {
   unsigned status_ = 0;
   access_record record_;
   core::trace_context trace_;
+  struct disconnect_watch;
+  // One async_wait for readability at a time, re-armed only after a spurious wake-up.
+  void wait_for_close(const std::shared_ptr<disconnect_watch>& w);
+  std::shared_ptr<disconnect_watch> watch_;
 };
 
 using handler = std::function<asio::awaitable<void>(exchange&)>;

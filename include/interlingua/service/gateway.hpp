@@ -3,13 +3,18 @@
 // The service layer: resolves a public model to a provider, runs the upstream call over the
 // worker's connection pool, and hands the decoded core events to the dialect's sink.
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
@@ -60,10 +65,23 @@ class reply_sink final : public event_sink {
 
 struct call_outcome {
   std::optional<core::error> error;  // failed before any event reached the sink
-  std::string provider;
+  std::string provider;              // the provider of the last try (the one that answered)
   std::string upstream_model;
-  core::usage usage;  // the last usage the upstream reported
-  bool client_gone = false;
+  core::usage usage;         // the last usage the upstream reported (so far, when the caller left)
+  bool client_gone = false;  // the caller left (sink refused, or cancellation was emitted)
+  unsigned attempts = 0;     // upstream tries, retries and fallbacks included
+  // The upstream's Retry-After (retry-after-ms, retry-after, or a RetryInfo in the body).
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
+// One worker's upstream traffic to one provider. Relaxed atomics: written by the worker only,
+// read by /metrics from any thread.
+struct provider_counters {
+  std::atomic<std::uint64_t> attempts{0};   // tries sent (or refused before sending)
+  std::atomic<std::uint64_t> failures{0};   // tries that failed before the answer began
+  std::atomic<std::uint64_t> retries{0};    // tries that repeated one on the same provider
+  std::atomic<std::uint64_t> fallbacks{0};  // requests that came to this provider as a fallback
+  std::atomic<std::uint64_t> cancelled{0};  // calls cut short because the caller left
 };
 
 // One per worker: owns that worker's connection pools.
@@ -79,8 +97,13 @@ class gateway {
   struct call_options {
     std::vector<core::http_header> trace;  // the caller's trace context
     std::string api_key;                   // replaces the provider's key for this call only
+    // Emitted when the caller is gone (client disconnect, background cancel): the upstream
+    // read in flight is aborted and its connection closed at once. Unconnected: never.
+    asio::cancellation_slot cancel;
+    std::string request_id;  // for the attempt log lines
   };
-  // Runs `request` against the provider its model routes to.
+  // Runs `request` against the provider its model routes to: retried per the provider's policy
+  // and moved to the route's fallbacks in order, only while nothing reached the sink.
   asio::awaitable<call_outcome> run(core::chat_request request, event_sink& sink,
                                     call_options options = {});
 
@@ -92,11 +115,18 @@ class gateway {
     std::size_t provider = 0;
     std::string upstream_model;
   };
-  // The route for a public model name, or not_found naming it.
-  core::result<route_target> resolve(std::string_view model) const;
+  // The targets for a public model name — the route's provider, then its fallbacks in order —
+  // or not_found naming it.
+  core::result<std::vector<route_target>> resolve(std::string_view model) const;
+
+  std::size_t provider_count() const { return providers_.size(); }
+  const provider_counters& counters(std::size_t provider) const;
 
  private:
   struct provider_state;
+  asio::awaitable<call_outcome> run_targets(const core::chat_request& request,
+                                            std::vector<route_target> targets, event_sink& sink,
+                                            const call_options& options);
   asio::awaitable<call_outcome> attempt(const core::chat_request& request,
                                         const route_target& target, event_sink& sink,
                                         const call_options& options);
@@ -104,6 +134,7 @@ class gateway {
   const config::settings& settings_;
   const std::vector<provider_shared>& providers_;
   std::vector<std::unique_ptr<provider_state>> state_;
+  std::minstd_rand jitter_;
 };
 
 }  // namespace interlingua::service

@@ -161,13 +161,6 @@ class run_sink final : public service::event_sink {
   core::accumulator acc_;
 };
 
-asio::awaitable<service::call_outcome> call_upstream(service::gateway& g, core::chat_request chat,
-                                                     service::event_sink& sink,
-                                                     std::vector<core::http_header> trace) {
-  service::gateway::call_options options{std::move(trace), {}};
-  co_return co_await g.run(std::move(chat), sink, std::move(options));
-}
-
 }  // namespace
 
 asio::awaitable<void> run_background(service::gateway& g, store::async_interactions& st,
@@ -179,14 +172,13 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
   if (!run.stop_requested()) {
     // Cancel and shutdown emit on run.signal(): the upstream read in flight is aborted at once,
     // whatever it was waiting for (headers, the next event, a stalled body).
-    auto executor = co_await asio::this_coro::executor;
-    auto token =
-        asio::bind_cancellation_slot(run.signal().slot(), asio::as_tuple(asio::use_awaitable));
-    // g++ 12: the awaitable is made outside the co_await expression.
-    auto call = call_upstream(g, std::move(job.chat), sink, std::move(job.trace));
-    auto [ep, outcome] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
-    thrown = ep;
-    out = std::move(outcome);
+    service::gateway::call_options options{std::move(job.trace), {}, run.signal().slot(), run.id()};
+    try {
+      out = co_await g.run(std::move(job.chat), sink, std::move(options));
+    } catch (const std::exception& e) {
+      spdlog::error("background interaction {}: {}", run.id(), e.what());
+      thrown = std::current_exception();
+    }
   }
   core::reply reply = sink.take();
   std::string status;

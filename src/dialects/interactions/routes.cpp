@@ -20,7 +20,13 @@ using server::exchange;
 asio::awaitable<void> send_error(exchange& ex, const core::error& e) {
   auto rendered = render_error(e);
   ex.record().error = core::to_string(e.kind);
-  co_await ex.respond_json(rendered.status, std::move(rendered.body));
+  std::string type = "application/json";
+  server::header_list headers;
+  if (e.retry_after_s) {
+    headers.emplace_back("retry-after", std::to_string(*e.retry_after_s));  // the upstream's
+  }
+  co_await ex.respond(rendered.status, std::move(type), std::move(rendered.body),
+                      std::move(headers));
 }
 
 // Renders events to the client as they come; the HTTP head goes out with the first of them so a
@@ -134,6 +140,7 @@ schema form_of(const exchange& ex) {
 
 void note(exchange& ex, const service::call_outcome& out) {
   ex.record().upstream = out.provider;
+  ex.record().attempts = out.attempts;
   ex.record().input_tokens = out.usage.input;
   ex.record().output_tokens = out.usage.output + out.usage.reasoning;
 }
@@ -248,7 +255,8 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     auto renderer = stream_renderer::make(
         meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
     stream_sink sink(ex, std::move(*renderer));
-    service::gateway::call_options options{ex.trace().upstream_headers(), {}};
+    service::gateway::call_options options{
+        ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
     auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
     note(ex, out);
     if (out.error && !sink.begun()) {
@@ -268,7 +276,8 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
     co_return;
   }
   service::reply_sink sink;
-  service::gateway::call_options options{ex.trace().upstream_headers(), {}};
+  service::gateway::call_options options{
+      ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
   bool summaries = req.chat.params.reasoning_summaries;
   auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
   note(ex, out);

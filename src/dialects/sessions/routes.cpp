@@ -32,7 +32,13 @@ asio::awaitable<void> send_problem(exchange& ex, const problem& p) {
 
 asio::awaitable<void> send_error(exchange& ex, const core::error& e) {
   ex.record().error = core::to_string(e.kind);
-  co_await send(ex, render_error(e));
+  rendered r = render_error(e);
+  std::string type = "application/json";
+  server::header_list headers;
+  if (e.retry_after_s) {
+    headers.emplace_back("retry-after", std::to_string(*e.retry_after_s));  // the upstream's
+  }
+  co_await ex.respond(r.status, std::move(type), std::move(r.body), std::move(headers));
 }
 
 // The path id must be a UUID: a 422 naming the path parameter otherwise (spec §5.5).
@@ -434,6 +440,14 @@ asio::awaitable<core::result<void>> save_exchange(store::async_sessions& st, exc
   co_return core::result<void>{};
 }
 
+// What the access log says of the upstream call (usage so far when the client left).
+void note(exchange& ex, const service::call_outcome& out) {
+  ex.record().upstream = out.provider;
+  ex.record().attempts = out.attempts;
+  ex.record().input_tokens = out.usage.input;
+  ex.record().output_tokens = out.usage.output + out.usage.reasoning;
+}
+
 asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessions& st) {
   auto input = parse_chat_input(ex.req().body());
   if (!input) {
@@ -447,7 +461,8 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
   ex.record().model = ctx->built.request.model;
   // X-Custom-Api-Key: the caller's own provider key, for this call only; never stored or logged.
   service::gateway::call_options options{ex.trace().upstream_headers(),
-                                         std::string(ex.header("x-custom-api-key"))};
+                                         std::string(ex.header("x-custom-api-key")),
+                                         ex.watch_disconnect(), ex.request_id()};
   std::string id = new_uuid();
   std::string created = timestamp(now_us());
   core::chat_request request = std::move(ctx->built.request);
@@ -456,7 +471,7 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
   if (input->stream) {
     chunk_sink sink(ex, chunk_renderer(id, created, ctx->built.tools));
     auto out = co_await g.run(std::move(request), sink, std::move(options));
-    ex.record().upstream = out.provider;
+    note(ex, out);
     if (out.error && !sink.begun()) {
       co_await send_error(ex, *out.error);
       co_return;
@@ -487,9 +502,7 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
 
   service::reply_sink sink;
   auto out = co_await g.run(std::move(request), sink, std::move(options));
-  ex.record().upstream = out.provider;
-  ex.record().input_tokens = out.usage.input;
-  ex.record().output_tokens = out.usage.output + out.usage.reasoning;
+  note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
     co_return;
