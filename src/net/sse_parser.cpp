@@ -241,6 +241,10 @@ bool sse_parser::stash_partial_line(std::string_view tail) {
 }
 
 bool sse_parser::process_line(std::string_view line, std::vector<sse_event>& out) {
+  if (raw_open_ ||
+      (!block_open_ && !line.empty() && (line.front() == '{' || line.front() == '['))) {
+    return raw_json_line(line, out);
+  }
   if (line.empty()) {
     dispatch(out);
     return true;
@@ -257,6 +261,39 @@ bool sse_parser::process_line(std::string_view line, std::vector<sse_event>& out
     value.remove_prefix(1);
   }
   return process_field(line.substr(0, colon), value);
+}
+
+bool sse_parser::raw_json_line(std::string_view line, std::vector<sse_event>& out) {
+  raw_open_ = true;
+  block_open_ = true;
+  if (!append_data(line)) {
+    return false;
+  }
+  for (const char c : line) {
+    if (raw_in_string_) {
+      if (raw_escape_) {
+        raw_escape_ = false;
+      } else if (c == '\\') {
+        raw_escape_ = true;
+      } else if (c == '"') {
+        raw_in_string_ = false;
+      }
+    } else if (c == '"') {
+      raw_in_string_ = true;
+    } else if (c == '{' || c == '[') {
+      ++raw_depth_;
+    } else if (c == '}' || c == ']') {
+      --raw_depth_;
+    }
+  }
+  if (raw_depth_ <= 0) {
+    raw_open_ = false;
+    raw_in_string_ = false;
+    raw_escape_ = false;
+    raw_depth_ = 0;
+    dispatch(out);
+  }
+  return true;
 }
 
 bool sse_parser::process_field(std::string_view field, std::string_view value) {
@@ -335,6 +372,10 @@ void sse_parser::start_stream() {
   has_data_ = false;
   block_open_ = false;
   skip_lf_ = false;
+  raw_open_ = false;
+  raw_in_string_ = false;
+  raw_escape_ = false;
+  raw_depth_ = 0;
 }
 
 bool sse_parser::failed() const {

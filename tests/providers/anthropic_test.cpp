@@ -148,7 +148,7 @@ TEST(AnthropicStream, CapturedThinkingThenText) {
   ASSERT_EQ(reply.parts.size(), 2u);
   const auto& thought = std::get<core::thought_part>(reply.parts[0]);
   EXPECT_FALSE(thought.text.empty());
-  EXPECT_EQ(thought.signature.rfind("EvMCCkYICxgCKkCHP2cSuEdcJK", 0), 0u);
+  EXPECT_EQ(thought.signature.rfind("anthropic:EvMCCkYICxgCKkCHP2cSuEdcJK", 0), 0u);
   EXPECT_FALSE(thought.redacted);
   EXPECT_EQ(std::get<core::text_part>(reply.parts[1]).text.rfind("Here are the basic", 0), 0u)
       << std::get<core::text_part>(reply.parts[1]).text.substr(0, 40);
@@ -210,10 +210,12 @@ TEST(AnthropicStream, CapturedRedactedThinking) {
     EXPECT_TRUE(t.redacted);
     EXPECT_TRUE(t.text.empty());
   }
-  EXPECT_EQ(std::get<core::thought_part>(reply.parts[0]).signature.rfind("EqkECkYIBxgCKkA8", 0),
-            0u);
-  EXPECT_EQ(std::get<core::thought_part>(reply.parts[1]).signature.rfind("EtgBCkYIBxgCKkDQ", 0),
-            0u);
+  EXPECT_EQ(
+      std::get<core::thought_part>(reply.parts[0]).signature.rfind("anthropic:EqkECkYIBxgCKkA8", 0),
+      0u);
+  EXPECT_EQ(
+      std::get<core::thought_part>(reply.parts[1]).signature.rfind("anthropic:EtgBCkYIBxgCKkDQ", 0),
+      0u);
   EXPECT_EQ(std::get<core::text_part>(reply.parts[2]).text.rfind("I notice that you've sent", 0),
             0u);
   EXPECT_EQ(reply.tokens, (core::usage{92, 0, 0, 189, 0, 0}));
@@ -245,10 +247,10 @@ TEST(AnthropicStream, ThinkingRedactedToolsAndCacheUsage) {
   ASSERT_EQ(reply.parts.size(), 5u);
   const auto& signed_thought = std::get<core::thought_part>(reply.parts[0]);
   EXPECT_EQ(signed_thought.text, "Need the time in Zürich.");
-  EXPECT_EQ(signed_thought.signature, "c2lnLW9uZQ==");
+  EXPECT_EQ(signed_thought.signature, "anthropic:c2lnLW9uZQ==");
   const auto& redacted = std::get<core::thought_part>(reply.parts[1]);
   EXPECT_TRUE(redacted.redacted);
-  EXPECT_EQ(redacted.signature, "cmVkYWN0ZWQtb25l");
+  EXPECT_EQ(redacted.signature, "anthropic:cmVkYWN0ZWQtb25l");
   EXPECT_EQ(std::get<core::text_part>(reply.parts[2]).text, "Checking both clocks.");
   EXPECT_EQ(call_at(reply, 3).id, "toolu_own_now");
   EXPECT_EQ(call_at(reply, 3).arguments, "{}");  // an empty input_json total means {}
@@ -330,7 +332,8 @@ TEST(AnthropicReply, CapturedThinkingTextToolUse) {
   }
   auto reply = unary_reply(testing::shared_fixture("anthropic_nonstream_thinking_tool_use.json"));
   ASSERT_EQ(reply.parts.size(), 3u);
-  EXPECT_EQ(std::get<core::thought_part>(reply.parts[0]).signature.rfind("EqEECkYICxgCKkAo3UA4", 0),
+  EXPECT_EQ(std::get<core::thought_part>(reply.parts[0])
+                .signature.rfind("anthropic:EqEECkYICxgCKkAo3UA4", 0),
             0u);
   EXPECT_FALSE(std::get<core::thought_part>(reply.parts[0]).text.empty());
   EXPECT_FALSE(std::get<core::text_part>(reply.parts[1]).text.empty());
@@ -357,7 +360,7 @@ TEST(AnthropicReply, CapturedCacheUsageIsNormalized) {
 TEST(AnthropicReply, ThinkingTokensAndCacheUsage) {
   auto reply = unary_reply(own_fixture("reply_cache_thinking_tokens.json"));
   ASSERT_EQ(reply.parts.size(), 2u);
-  EXPECT_EQ(std::get<core::thought_part>(reply.parts[0]).signature, "c2lnLXR3bw==");
+  EXPECT_EQ(std::get<core::thought_part>(reply.parts[0]).signature, "anthropic:c2lnLXR3bw==");
   EXPECT_EQ(std::get<core::text_part>(reply.parts[1]).text, "Python is a programming language.");
   EXPECT_EQ(reply.tokens, (core::usage{1532, 1111, 418, 30, 20, 0}));
 }

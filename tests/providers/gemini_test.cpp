@@ -45,7 +45,8 @@ core::reply decode_file(const std::string& path) {
 std::vector<std::string> stream_fixtures() {
   std::vector<std::string> out;
   for (auto name : {"stream_text_crlf.sse", "stream_midstream_error.sse", "stream_max_tokens.sse",
-                    "stream_safety.sse", "stream_parallel_calls.sse", "stream_truncated.sse"}) {
+                    "stream_safety.sse", "stream_parallel_calls.sse", "stream_truncated.sse",
+                    "stream_raw_error.sse"}) {
     out.push_back(own_fixture(name));
   }
   if (testing::have_shared()) {
@@ -155,7 +156,7 @@ TEST(GeminiShared, ThinkingStreamFoldsIntoThoughtAndText) {
   ASSERT_EQ(reply.parts.size(), 2u);
   const auto& thought = std::get<core::thought_part>(reply.parts[0]);
   EXPECT_TRUE(thought.text.starts_with("**Clarifying User Goals**")) << thought.text;
-  EXPECT_TRUE(thought.signature.starts_with("CiIB0e2Kb6Syj1a961")) << thought.signature;
+  EXPECT_TRUE(thought.signature.starts_with("gemini:CiIB0e2Kb6Syj1a961")) << thought.signature;
   const auto& text = std::get<core::text_part>(reply.parts[1]).text;
   EXPECT_TRUE(text.starts_with("This is a great question!")) << text;
   EXPECT_TRUE(text.ends_with("might not see you.")) << text;
@@ -176,7 +177,7 @@ TEST(GeminiShared, StreamedCallKeepsItsSignature) {
   ASSERT_EQ(reply.parts.size(), 2u);
   const auto& thought = std::get<core::thought_part>(reply.parts[0]);
   EXPECT_TRUE(thought.text.empty());
-  EXPECT_TRUE(thought.signature.starts_with("EpwICpkIAXLI2nx")) << thought.signature;
+  EXPECT_TRUE(thought.signature.starts_with("gemini:EpwICpkIAXLI2nx")) << thought.signature;
   const auto& call = std::get<core::tool_call_part>(reply.parts[1]);
   EXPECT_EQ(call.id, "call_0");
   EXPECT_EQ(call.name, "get_country");
@@ -230,7 +231,7 @@ TEST(GeminiStream, CrlfTextWithCachedUsageAndTrailingSignature) {
   auto reply = decode_file(own_fixture("stream_text_crlf.sse"));
   ASSERT_EQ(reply.parts.size(), 2u);
   EXPECT_EQ(std::get<core::text_part>(reply.parts[0]).text, "Grüße aus Köln — “quoted” ✓");
-  EXPECT_EQ(std::get<core::thought_part>(reply.parts[1]).signature, "c2lnLWVuZA==");
+  EXPECT_EQ(std::get<core::thought_part>(reply.parts[1]).signature, "gemini:c2lnLWVuZA==");
   EXPECT_EQ(reply.reason, core::finish_reason::stop);
   EXPECT_EQ(reply.tokens, (core::usage{1200, 1024, 0, 9, 14, 7}));
   EXPECT_EQ(reply.tokens.total(), 1230);
@@ -244,6 +245,17 @@ TEST(GeminiStream, MidStreamErrorFails) {
   EXPECT_EQ(reply.failure->kind, core::error_kind::upstream_unavailable);
   EXPECT_EQ(reply.failure->message, "The model is overloaded. Please try again later.");
   EXPECT_EQ(reply.tokens.input, 12);
+}
+
+// The same error as raw pretty-printed JSON without `data:` (what Gemini really sends after a
+// 200, per the official SDK's framer): the stream fails in-band with the provider's message.
+TEST(GeminiStream, RawMultiLineErrorFails) {
+  auto reply = decode_file(own_fixture("stream_raw_error.sse"));
+  EXPECT_EQ(std::get<core::text_part>(reply.parts.at(0)).text, "Partial answer");
+  ASSERT_TRUE(reply.failure);
+  EXPECT_EQ(reply.failure->kind, core::error_kind::upstream_unavailable);
+  EXPECT_EQ(reply.failure->upstream_status, 503);
+  EXPECT_EQ(reply.failure->message, "The model is overloaded. Please try again later.");
 }
 
 // MAX_TOKENS while thinking is length, with no candidatesTokenCount at all.
@@ -271,7 +283,7 @@ TEST(GeminiStream, ParallelCallsStayApart) {
   ASSERT_EQ(reply.parts.size(), 4u);
   const auto& thought = std::get<core::thought_part>(reply.parts[0]);
   EXPECT_EQ(thought.text, "**Weather lookups**\n\nTwo cities, then the time.");
-  EXPECT_EQ(thought.signature, "c2lnLWNhbGxz");
+  EXPECT_EQ(thought.signature, "gemini:c2lnLWNhbGxz");
   const std::vector<std::tuple<std::string, std::string, json>> calls{
       {"call_0", "get_weather", {{"city", "Paris"}, {"units", "metric"}}},
       {"fc-gemini-7", "get_weather", {{"city", "Zürich"}}},
@@ -329,7 +341,7 @@ TEST(GeminiReply, UnknownPartsAreSkipped) {
   ASSERT_EQ(reply.parts.size(), 2u);
   const auto& thought = std::get<core::thought_part>(reply.parts[0]);
   EXPECT_EQ(thought.text, "**Adding up**\n\nSum the list with code.");
-  EXPECT_EQ(thought.signature, "c2lnLXRleHQ=");
+  EXPECT_EQ(thought.signature, "gemini:c2lnLXRleHQ=");
   EXPECT_EQ(std::get<core::text_part>(reply.parts[1]).text, "The sum is 6.");
   EXPECT_EQ(reply.tokens, (core::usage{30, 0, 0, 6, 40, 12}));
   EXPECT_EQ(reply.tokens.total(), 88);

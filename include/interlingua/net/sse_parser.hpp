@@ -20,6 +20,11 @@ struct sse_event {
   std::optional<std::uint64_t> retry;  // set when this event block carried a valid retry:
 };
 
+// One extension to the spec: a line that starts with '{' or '[' outside an event block begins a
+// raw JSON value — Gemini sends errors after a 200 as pretty-printed JSON without `data:`, over
+// several lines. Its lines are collected (joined with '\n') until the brackets balance, outside
+// strings, and the value is dispatched as an event of its own with an empty type.
+//
 // Bytes are passed through as they came except that invalid UTF-8 in stored values becomes U+FFFD,
 // as the spec's UTF-8 decode step requires. Memory is bounded: the partial line and the data buffer
 // are each at most max_event_bytes, and the event type and id come from one (capped) line each.
@@ -55,6 +60,7 @@ class sse_parser {
   bool stash_partial_line(std::string_view tail);
   bool process_line(std::string_view line, std::vector<sse_event>& out);
   bool process_field(std::string_view field, std::string_view value);
+  bool raw_json_line(std::string_view line, std::vector<sse_event>& out);
   bool append_data(std::string_view value);
   void dispatch(std::vector<sse_event>& out);
   void start_stream();
@@ -72,6 +78,10 @@ class sse_parser {
   bool has_data_ = false;    // a data: line was seen; tells "data:" ("") apart from no data
   bool block_open_ = false;  // a field line was seen since the last blank line
   bool skip_lf_ = false;     // the previous chunk ended in CR: a leading LF finishes that CRLF
+  bool raw_open_ = false;    // inside a raw JSON value (see above)
+  bool raw_in_string_ = false;
+  bool raw_escape_ = false;
+  int raw_depth_ = 0;  // open brackets of the raw JSON value
   bool failed_ = false;
 };
 

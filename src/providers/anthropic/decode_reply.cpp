@@ -3,6 +3,7 @@
 #include "../codec.hpp"
 
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/signature.hpp>
 
 namespace interlingua::providers::anthropic {
 
@@ -27,11 +28,12 @@ void decode_block(const json& block, int& index, core::event_list& out) {
       out.push_back(core::thought_delta{index, std::move(t)});
     }
     if (auto s = string_or(block, "signature"); !s.empty()) {
-      out.push_back(core::signature_delta{index, std::move(s)});
+      out.push_back(core::signature_delta{index, core::tag_signature("anthropic", s)});
     }
   } else if (type == "redacted_thinking") {
     out.push_back(core::part_start{index, core::part_kind::thought, {}, {}});
-    out.push_back(core::redacted_thought{index, string_or(block, "data")});
+    out.push_back(
+        core::redacted_thought{index, core::tag_signature("anthropic", string_or(block, "data"))});
   } else if (type == "tool_use") {
     out.push_back(core::part_start{index, core::part_kind::tool_call, string_or(block, "id"),
                                    string_or(block, "name")});

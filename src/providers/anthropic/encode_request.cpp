@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/signature.hpp>
 
 namespace interlingua::providers::anthropic {
 
@@ -115,16 +116,18 @@ json tool_result_block(const core::tool_result_part& r) {
 
 // Thoughts go back only in the forms Anthropic can verify: signed thinking, or redacted thinking
 // (whose opaque data core keeps in `signature`). Unsigned thoughts (another provider's reasoning,
-// a client's summary) would be rejected and are dropped.
+// a client's summary, a signature another API issued — see core/signature.hpp) would be rejected
+// and are dropped.
 std::optional<json> thought_block(const core::thought_part& t) {
-  if (t.redacted) {
-    return json{{"type", "redacted_thinking"},
-                {"data", t.signature.empty() ? t.text : t.signature}};
-  }
-  if (t.signature.empty()) {
+  std::string_view signature = core::signature_for("anthropic", t.signature);
+  if (signature.empty() && !(t.redacted && t.signature.empty())) {
     return std::nullopt;
   }
-  return json{{"type", "thinking"}, {"thinking", t.text}, {"signature", t.signature}};
+  if (t.redacted) {
+    return json{{"type", "redacted_thinking"},
+                {"data", t.signature.empty() ? t.text : std::string(signature)}};
+  }
+  return json{{"type", "thinking"}, {"thinking", t.text}, {"signature", signature}};
 }
 
 // Messages alternate strictly between user and assistant: adjacent turns of one role become one

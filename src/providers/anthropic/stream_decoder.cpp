@@ -1,8 +1,10 @@
 #include <interlingua/providers/anthropic.hpp>
 
 #include <map>
+#include <set>
 
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/signature.hpp>
 
 namespace interlingua::providers::anthropic {
 
@@ -99,7 +101,8 @@ class decoder final : public core::stream_decoder {
       append_signature(index, string_or(*cb, "signature"), out);
     } else if (type == "redacted_thinking") {
       open(upstream, core::part_kind::thought, {}, {}, out);
-      out.push_back(core::redacted_thought{index, string_or(*cb, "data")});
+      out.push_back(
+          core::redacted_thought{index, core::tag_signature("anthropic", string_or(*cb, "data"))});
     } else if (type == "tool_use") {
       // Its `input` is always {} here; the arguments follow as input_json_delta fragments.
       open(upstream, core::part_kind::tool_call, string_or(*cb, "id"), string_or(*cb, "name"), out);
@@ -206,12 +209,18 @@ class decoder final : public core::stream_decoder {
     }
   }
 
-  static void append_signature(int index, std::string s, core::event_list& out) {
-    if (!s.empty()) {
-      out.push_back(core::signature_delta{index, std::move(s)});
+  // The issuer tag goes on a thought's first signature delta only: the deltas concatenate.
+  void append_signature(int index, std::string s, core::event_list& out) {
+    if (s.empty()) {
+      return;
     }
+    if (signed_parts_.insert(index).second) {
+      s = core::tag_signature("anthropic", s);
+    }
+    out.push_back(core::signature_delta{index, std::move(s)});
   }
 
+  std::set<int> signed_parts_;
   bool done_ = false;
   int next_part_ = 0;
   std::map<std::int64_t, block> blocks_;  // upstream block index -> its part

@@ -4,6 +4,7 @@
 #include <map>
 
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/signature.hpp>
 
 namespace interlingua::providers::gemini {
 
@@ -125,17 +126,18 @@ class contents_builder {
     return i + 1 < parts.size() && !std::holds_alternative<core::thought_part>(parts[i + 1]);
   }
 
-  static void add_thought(const core::thought_part& t, bool carried, json& out) {
+  static void add_thought(const core::thought_part& t, std::string_view signature, bool carried,
+                          json& out) {
     json part;
     if (!t.text.empty()) {
       part = {{"text", t.text}, {"thought", true}};
     }
-    if (!t.signature.empty() && !carried) {
+    if (!signature.empty() && !carried) {
       // A signature on the last part of a turn came on a thought or an empty text part.
       if (part.is_null()) {
         part = {{"text", ""}};
       }
-      part["thoughtSignature"] = t.signature;
+      part["thoughtSignature"] = signature;
     }
     if (!part.is_null()) {
       out.push_back(std::move(part));
@@ -181,9 +183,11 @@ class contents_builder {
       if (const auto* t = std::get_if<core::thought_part>(&parts[i])) {
         // Redacted thinking is another provider's encrypted reasoning: meaningless to Gemini.
         if (!t->redacted) {
-          bool carried = !t->signature.empty() && next_takes_signature(parts, i);
-          add_thought(*t, carried, out);
-          pending = carried ? t->signature : std::string{};
+          // Only Gemini's own signatures go back (core/signature.hpp).
+          std::string_view signature = core::signature_for("gemini", t->signature);
+          bool carried = !signature.empty() && next_takes_signature(parts, i);
+          add_thought(*t, signature, carried, out);
+          pending = carried ? std::string(signature) : std::string{};
         }
         continue;
       }

@@ -1,6 +1,7 @@
 #include <interlingua/providers/gemini.hpp>
 
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/signature.hpp>
 
 namespace interlingua::providers::gemini {
 
@@ -68,6 +69,11 @@ class decoder final : public core::stream_decoder {
       return;
     }
     auto chunk = parse(data);
+    if (chunk && chunk->is_array() && chunk->size() == 1 && (*chunk)[0].is_object()) {
+      // A raw error after a 200 may come as the REST stream's array of one response.
+      json only = std::move((*chunk)[0]);
+      chunk = std::move(only);
+    }
     if (!chunk || !chunk->is_object()) {
       end_with(core::make_error(core::error_kind::upstream_error,
                                 "upstream sent a response that is not JSON"),
@@ -194,7 +200,7 @@ class decoder final : public core::stream_decoder {
     if (open_ < 0 || open_kind_ != core::part_kind::thought || open_signed_) {
       open_part(core::part_kind::thought, {}, {}, out);
     }
-    out.push_back(core::signature_delta{open_, std::move(signature)});
+    out.push_back(core::signature_delta{open_, core::tag_signature("gemini", signature)});
     open_signed_ = true;
   }
 
