@@ -54,6 +54,10 @@ asio::awaitable<void> accept_loop(http_server::worker& w) {
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
+    // Each SSE event is one small write: Nagle would hold it for the client's delayed ACK
+    // (bench/RESULTS.md measured +23 ms to the first token without this).
+    boost::system::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     asio::co_spawn(*w.io, serve_connection(w, std::move(socket)), asio::detached);
   }
 }
