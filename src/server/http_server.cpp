@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <interlingua/server/memory.hpp>
+
 #include "connection_loop.hpp"
 
 namespace interlingua::server {
@@ -58,6 +60,7 @@ asio::awaitable<void> accept_loop(http_server::worker& w) {
     // (bench/RESULTS.md measured +23 ms to the first token without this).
     boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    w.owner.count_accept();
     asio::co_spawn(*w.io, serve_connection(w, std::move(socket)), asio::detached);
   }
 }
@@ -76,6 +79,34 @@ void http_server::start() {
     asio::co_spawn(*w->io, accept_loop(*w), asio::detached);
     threads_.emplace_back([io = w->io.get()] { io->run(); });
   }
+  housekeeper_ = std::thread([this] { housekeeping(); });
+}
+
+// Once a second: give freed memory back when the load has dropped (trim_policy says when).
+void http_server::housekeeping() {
+  trim_policy trim;
+  std::unique_lock lock(housekeeping_mutex_);
+  while (!housekeeping_wake_.wait_for(lock, std::chrono::seconds(1),
+                                      [this] { return housekeeping_stop_; })) {
+    if (trim.observe(open_connections(), accepted_connections())) {
+      lock.unlock();
+      bool released = return_free_memory();
+      spdlog::debug("connections dropped to {}: returned free memory to the system ({})",
+                    open_connections(), released ? "some released" : "nothing to release");
+      lock.lock();
+    }
+  }
+}
+
+void http_server::stop_housekeeping() {
+  {
+    std::lock_guard lock(housekeeping_mutex_);
+    housekeeping_stop_ = true;
+  }
+  housekeeping_wake_.notify_all();
+  if (housekeeper_.joinable()) {
+    housekeeper_.join();
+  }
 }
 
 bool http_server::shutdown(std::chrono::milliseconds grace) {
@@ -83,6 +114,7 @@ bool http_server::shutdown(std::chrono::milliseconds grace) {
     return true;
   }
   draining_ = true;
+  stop_housekeeping();
   for (auto& w : workers_) {
     asio::post(*w->io, [wp = w.get()] { wp->begin_drain(); });
   }

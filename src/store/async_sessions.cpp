@@ -18,7 +18,51 @@ asio::awaitable<R> on_pool(std::shared_ptr<session_store> s, R (session_store::*
   co_return ((*s).*call)(args...);
 }
 
+core::result<chat_state> load_chat_blocking(
+    session_store& s, const std::string& session_id, const std::string& owner,
+    const std::function<std::string(const document_record&)>& agent_of) {
+  chat_state state;
+  auto session = s.get_session(session_id, owner);
+  if (!session) {
+    return session.error();
+  }
+  if (!session->has_value()) {
+    return state;
+  }
+  state.session = std::move(*session);
+  state.agent_id = agent_of(*state.session);
+  auto agent = s.get_agent(state.agent_id, owner);
+  if (!agent) {
+    return agent.error();
+  }
+  if (!agent->has_value()) {
+    return state;
+  }
+  state.agent = std::move(*agent);
+  auto history = s.history(session_id, owner);
+  if (!history) {
+    return history.error();
+  }
+  state.history = std::move(*history);
+  return state;
+}
+
+asio::awaitable<core::result<chat_state>> load_chat_on_pool(
+    std::shared_ptr<session_store> s, std::string session_id, std::string owner,
+    std::function<std::string(const document_record&)> agent_of) {
+  co_return load_chat_blocking(*s, session_id, owner, agent_of);
+}
+
 }  // namespace
+
+asio::awaitable<core::result<chat_state>> async_sessions::load_chat(
+    std::string session_id, std::string owner,
+    std::function<std::string(const document_record&)> agent_of) {
+  co_return co_await asio::co_spawn(
+      pool_,
+      load_chat_on_pool(store_, std::move(session_id), std::move(owner), std::move(agent_of)),
+      asio::use_awaitable);
+}
 
 asio::awaitable<core::result<void>> async_sessions::put_agent(document_record r) {
   co_return co_await asio::co_spawn(pool_, on_pool(store_, &session_store::put_agent, std::move(r)),

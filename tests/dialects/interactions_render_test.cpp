@@ -96,6 +96,65 @@ TEST(InteractionsRender, NextLineIsEscaped) {
   EXPECT_NE(r.body.find("a\\u0085b"), std::string::npos) << r.body;
 }
 
+// What nlohmann's dump gives for `text` read back, with the wire escapes: the bytes the renderers
+// produced when they built a tree. The unary reply and the stream's delta events are now written
+// directly; they must not change by a byte (key order included).
+std::string canonical(const std::string& text) {
+  std::string s = json::parse(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  for (auto [raw, escaped] :
+       {std::pair{"\xE2\x80\xA8", "\\u2028"}, std::pair{"\xE2\x80\xA9", "\\u2029"},
+        std::pair{"\xC2\x85", "\\u0085"}}) {
+    for (auto at = s.find(raw); at != std::string::npos; at = s.find(raw, at)) {
+      s.replace(at, std::string_view(raw).size(), escaped);
+    }
+  }
+  return s;
+}
+
+TEST(InteractionsRender, DirectWritingGivesTheTreesBytes) {
+  auto events = sample_events();
+  // More of what the writer must get right: text parts one after another (one model_output),
+  // a thought without signature, arguments that are not JSON, text that is not UTF-8.
+  events.insert(
+      events.end() - 2,
+      {core::part_start{3, core::part_kind::text, {}, {}},
+       core::text_delta{3, "tab\t \"q\" \x01 bad \xC3 \xF0\x9F end \xC2\x85"}, core::part_stop{3},
+       core::part_start{4, core::part_kind::text, {}, {}}, core::text_delta{4, "second"},
+       core::part_stop{4}, core::part_start{5, core::part_kind::thought, {}, {}},
+       core::thought_delta{5, "more"}, core::part_stop{5},
+       core::part_start{6, core::part_kind::tool_call, "c2", "f"},
+       core::tool_args_delta{6, "{\"cut"}, core::part_stop{6}});
+  core::accumulator acc;
+  acc.on(events);
+  auto m = meta();
+  m.previous_interaction_id = "v1_prev";
+  m.status = status_of(acc.current());
+  std::string body = render_reply(m, acc.current());
+  EXPECT_EQ(body, canonical(body));
+  core::reply failed = acc.current();
+  failed.failure = core::make_error(core::error_kind::upstream_error, "boom \xE2\x80\xA9");
+  std::string failed_body = render_reply(m, failed);
+  EXPECT_EQ(failed_body, canonical(failed_body));
+
+  stream_renderer r(meta(), /*thought_summaries=*/true);
+  std::string out;
+  r.begin(out);
+  for (const auto& e : events) {
+    r.on(e, out);
+  }
+  r.complete(out);
+  std::size_t checked = 0;
+  for (std::size_t at = out.find("data: {"); at != std::string::npos;
+       at = out.find("data: {", at)) {
+    auto end = out.find("\n\n", at);
+    std::string data = out.substr(at + 6, end - at - 6);
+    EXPECT_EQ(data, canonical(data));
+    ++checked;
+    at = end;
+  }
+  EXPECT_GT(checked, 20u);
+}
+
 // The stream follows spec §6 exactly, and agrees with the unary answer by construction.
 TEST(InteractionsRender, StreamEventSequence) {
   stream_renderer r(meta(), /*thought_summaries=*/true);

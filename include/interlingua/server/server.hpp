@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,10 +53,15 @@ class http_server {
 
   const options& settings() const { return opts_; }
   std::atomic<std::size_t>& connection_counter() { return connections_; }
+  void count_accept() { accepted_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
 
   struct worker;
 
  private:
+  void housekeeping();
+  void stop_housekeeping();
+
   options opts_;
   router_factory factory_;
   std::vector<std::unique_ptr<worker>> workers_;
@@ -62,7 +69,13 @@ class http_server {
   std::uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::uint64_t> accepted_{0};
   bool stopped_ = false;
+  // Returns freed memory to the system after load (server/memory.hpp); off the workers.
+  std::thread housekeeper_;
+  std::mutex housekeeping_mutex_;
+  std::condition_variable housekeeping_wake_;
+  bool housekeeping_stop_ = false;
 };
 
 }  // namespace interlingua::server

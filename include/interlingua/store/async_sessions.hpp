@@ -3,6 +3,7 @@
 // The session store as workers see it: every call runs on the store thread pool and is
 // co_awaited, so a worker never blocks on disk. One method per session_store method.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,15 @@
 #include <interlingua/store/sessions.hpp>
 
 namespace interlingua::store {
+
+// Everything a session chat reads before it calls the model, loaded in one trip to the store
+// pool (three trips cost a session chat ~0.5 ms of thread hand-offs: bench/RESULTS.md).
+struct chat_state {
+  std::optional<document_record> session;  // empty: no such session for this owner
+  std::string agent_id;                    // the answering agent, as `agent_of` chose it
+  std::optional<document_record> agent;    // empty: no such agent (or no session)
+  std::vector<entry_record> history;       // read only when session and agent exist
+};
 
 class async_sessions {
  public:
@@ -41,6 +51,12 @@ class async_sessions {
                                                                           std::string owner);
   boost::asio::awaitable<core::result<bool>> clear_history(std::string session_id,
                                                            std::string owner);
+
+  // The session, then the agent `agent_of(session)` names, then the history, on one pool thread.
+  // `agent_of` runs there: it must only look at the record it is given.
+  boost::asio::awaitable<core::result<chat_state>> load_chat(
+      std::string session_id, std::string owner,
+      std::function<std::string(const document_record&)> agent_of);
 
   session_store& blocking() { return *store_; }
   boost::asio::thread_pool& pool() { return pool_; }

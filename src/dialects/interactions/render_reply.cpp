@@ -2,6 +2,7 @@
 
 #include <interlingua/core/ids.hpp>
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/json_write.hpp>
 
 #include "render_common.hpp"
 
@@ -100,17 +101,147 @@ json interaction_json(const interaction_meta& meta) {
   return j;
 }
 
-std::string render_reply(const interaction_meta& meta, const core::reply& reply, schema form) {
-  json j;
-  if (form == schema::legacy) {
-    j = legacy_interaction_json(meta);
-    j["outputs"] = legacy_outputs_of_parts(reply.parts);
-    j["usage"] = legacy_usage_json(reply.tokens);
-  } else {
-    j = interaction_json(meta);
-    j["steps"] = steps_of_parts(reply.parts);
-    j["usage"] = usage_json(reply.tokens);
+namespace {
+
+namespace jw = core::json_write;
+
+void wire_string(std::string& out, std::string_view s) {
+  jw::string(out, s, jw::escape::wire);
+}
+
+void text_content(std::string& out, std::string_view text) {
+  out += R"({"text":)";
+  wire_string(out, text);
+  out += R"(,"type":"text"})";
+}
+
+// steps_of_parts, written without a tree.
+void write_steps(std::string& out, const std::vector<core::part>& parts) {
+  out += '[';
+  bool in_output = false;  // adjacent text parts form one model_output step
+  bool first = true;
+  auto next_step = [&] {
+    if (in_output) {
+      out += R"(],"type":"model_output"})";
+      in_output = false;
+    }
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+  };
+  for (const auto& p : parts) {
+    if (const auto* t = std::get_if<core::text_part>(&p)) {
+      if (in_output) {
+        out += ',';
+      } else {
+        next_step();
+        out += R"({"content":[)";
+        in_output = true;
+      }
+      text_content(out, t->text);
+    } else if (const auto* th = std::get_if<core::thought_part>(&p)) {
+      next_step();
+      out += '{';
+      if (!th->signature.empty()) {
+        jw::key(out, "signature");
+        wire_string(out, th->signature);
+        out += ',';
+      }
+      if (!th->text.empty()) {
+        out += R"("summary":[)";
+        text_content(out, th->text);
+        out += "],";
+      }
+      out += R"("type":"thought"})";
+    } else if (const auto* c = std::get_if<core::tool_call_part>(&p)) {
+      next_step();
+      out += R"({"arguments":)";
+      out += dump_wire(call_json(*c)["arguments"]);
+      out += R"(,"id":)";
+      wire_string(out, c->id);
+      out += R"(,"name":)";
+      wire_string(out, c->name);
+      out += R"(,"type":"function_call"})";
+    }
   }
+  if (in_output) {
+    out += R"(],"type":"model_output"})";
+  }
+  out += ']';
+}
+
+// usage_json, written without a tree.
+void write_usage(std::string& out, const core::usage& u) {
+  auto by_modality = [&](std::int64_t tokens) {
+    out += R"([{"modality":"text","tokens":)";
+    jw::integer(out, tokens);
+    out += "}]";
+  };
+  auto field = [&](std::string_view name, std::int64_t v) {
+    out += ',';
+    jw::key(out, name);
+    jw::integer(out, v);
+  };
+  out += R"({"input_tokens_by_modality":)";
+  by_modality(u.input);
+  out += R"(,"output_tokens_by_modality":)";
+  by_modality(u.output);
+  field("total_cached_tokens", u.cached);
+  field("total_input_tokens", u.input);
+  field("total_output_tokens", u.output);
+  field("total_thought_tokens", u.reasoning);
+  field("total_tokens", u.total());
+  field("total_tool_use_tokens", u.tool_use);
+  out += '}';
+}
+
+// The steps-schema reply: interaction_json + steps + usage (+ error), keys in sorted order as
+// the tree gave them. A unary reply is rendered once per request: no tree is built for it.
+std::string write_reply(const interaction_meta& meta, const core::reply& reply) {
+  std::string out;
+  out.reserve(512);
+  out += R"({"created":)";
+  wire_string(out, core::rfc3339(meta.created));
+  if (reply.failure) {
+    out += R"(,"error":{"code":)";
+    wire_string(out, core::to_string(reply.failure->kind));
+    out += R"(,"message":)";
+    wire_string(out, reply.failure->message);
+    out += '}';
+  }
+  if (!meta.id.empty()) {
+    out += R"(,"id":)";
+    wire_string(out, meta.id);
+  }
+  out += R"(,"model":)";
+  wire_string(out, meta.model);
+  out += R"(,"object":"interaction")";
+  if (!meta.previous_interaction_id.empty()) {
+    out += R"(,"previous_interaction_id":)";
+    wire_string(out, meta.previous_interaction_id);
+  }
+  out += R"(,"status":)";
+  wire_string(out, meta.status);
+  out += R"(,"steps":)";
+  write_steps(out, reply.parts);
+  out += R"(,"updated":)";
+  wire_string(out, core::rfc3339(meta.updated));
+  out += R"(,"usage":)";
+  write_usage(out, reply.tokens);
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+std::string render_reply(const interaction_meta& meta, const core::reply& reply, schema form) {
+  if (form == schema::steps) {
+    return write_reply(meta, reply);
+  }
+  json j = legacy_interaction_json(meta);
+  j["outputs"] = legacy_outputs_of_parts(reply.parts);
+  j["usage"] = legacy_usage_json(reply.tokens);
   if (reply.failure) {
     j["error"] = {{"code", core::to_string(reply.failure->kind)},
                   {"message", reply.failure->message}};

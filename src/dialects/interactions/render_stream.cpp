@@ -4,6 +4,7 @@
 #include <charconv>
 #include <limits>
 
+#include <interlingua/core/json_write.hpp>
 #include <interlingua/core/overloaded.hpp>
 
 #include "render_common.hpp"
@@ -107,29 +108,67 @@ void write_event(std::string_view type, const event_position& at, json payload, 
   out += "\n\n";
 }
 
+// The two events of every delta, written without a tree (they are most of a stream's events):
+// the same bytes write_event gives for {"delta": ..., "index": step} — keys in nlohmann's order.
+void open_event(std::string_view type, std::string& out) {
+  out += "event: ";
+  out += type;
+  out += "\ndata: {";
+}
+
+void close_event(std::string_view type, const event_position& at, int step, std::string& out) {
+  namespace jw = core::json_write;
+  jw::key(out, "event_id");
+  jw::string(out, id_of(at));
+  out += ',';
+  jw::key(out, "event_type");
+  jw::string(out, type);
+  out += ',';
+  jw::key(out, "index");
+  jw::integer(out, step);
+  out += "}\n\n";
+}
+
+void write_delta_event(std::string_view type, const event_position& at, int step,
+                       core::part_kind kind, std::string_view text, std::string& out) {
+  namespace jw = core::json_write;
+  open_event(type, out);
+  switch (kind) {
+    case core::part_kind::thought:
+      out += R"("delta":{"content":{"text":)";
+      jw::string(out, text, jw::escape::wire);
+      out += R"(,"type":"text"},"type":"thought_summary"},)";
+      break;
+    case core::part_kind::tool_call:
+      out += R"("delta":{"arguments":)";
+      jw::string(out, text, jw::escape::wire);
+      out += R"(,"type":"arguments_delta"},)";
+      break;
+    case core::part_kind::text:
+      out += R"("delta":{"text":)";
+      jw::string(out, text, jw::escape::wire);
+      out += R"(,"type":"text"},)";
+      break;
+  }
+  close_event(type, at, step, out);
+}
+
+void write_stop_event(std::string_view type, const event_position& at, int step, std::string& out) {
+  open_event(type, out);
+  close_event(type, at, step, out);
+}
+
 void write_done(std::string& out) {
   out += "event: done\ndata: [DONE]\n\n";
 }
 
 // `text` without the first `skip` bytes, which the client already holds. A resume point inside
 // a UTF-8 sequence (only a forged id gives one) moves on to the next character.
-std::string suffix(std::string_view text, std::size_t skip) {
+std::string_view suffix(std::string_view text, std::size_t skip) {
   while (skip < text.size() && (static_cast<unsigned char>(text[skip]) & 0xC0) == 0x80) {
     ++skip;
   }
-  return std::string(text.substr(std::min(skip, text.size())));
-}
-
-json payload_delta(core::part_kind kind, std::string text) {
-  switch (kind) {
-    case core::part_kind::thought:
-      return json{{"type", "thought_summary"}, {"content", {{"type", "text"}, {"text", text}}}};
-    case core::part_kind::tool_call:
-      return json{{"type", "arguments_delta"}, {"arguments", text}};
-    case core::part_kind::text:
-      break;
-  }
-  return json{{"type", "text"}, {"text", std::move(text)}};
+  return text.substr(std::min(skip, text.size()));
 }
 
 json step_skeleton(core::part_kind kind, const std::string& id, const std::string& name) {
@@ -274,12 +313,12 @@ void stream_renderer::on_payload(int index, core::part_kind kind, std::string_vi
   if (skip == std::string::npos) {
     return;
   }
-  std::string text = suffix(bytes, skip);
+  std::string_view text = suffix(bytes, skip);
   if (text.empty()) {
     return;
   }
-  write_event(name("step.delta", "content.delta"), step_at(step, 1, st->bytes),
-              json{{"index", step}, {"delta", payload_delta(kind, std::move(text))}}, out);
+  write_delta_event(name("step.delta", "content.delta"), step_at(step, 1, st->bytes), step, kind,
+                    text, out);
 }
 
 // Legacy: one content.delta with the whole parsed call (spec §9). A resume point inside the
@@ -318,7 +357,7 @@ void stream_renderer::on_stop(int index, std::string& out) {
     st->signature.clear();
   }
   if (passes(step_at(step, 3))) {
-    write_event(name("step.stop", "content.stop"), step_at(step, 3), json{{"index", step}}, out);
+    write_stop_event(name("step.stop", "content.stop"), step_at(step, 3), step, out);
   }
 }
 

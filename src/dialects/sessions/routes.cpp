@@ -295,45 +295,52 @@ struct chat_context {
 
 asio::awaitable<std::optional<chat_context>> prepare(exchange& ex, store::async_sessions& st,
                                                      const chat_input& input) {
-  auto session = co_await find_session(ex, st);
-  if (!session) {
+  if (auto bad = bad_id(ex, "session_id")) {
+    co_await send_problem(ex, *bad);
     co_return std::nullopt;
   }
-  json session_doc = body_of(*session).value_or(json::object());
-  auto agents = session_agents(session_doc);
-  std::string agent_id = agents.empty() ? std::string{} : agents.front();
+  // The agent asked for, else the session's first; whether it takes part is checked below.
+  std::optional<std::string> asked = input.agent;
+  auto pick = [asked](const store::document_record& session) {
+    if (asked) {
+      return *asked;
+    }
+    auto agents = session_agents(body_of(session).value_or(json::object()));
+    return agents.empty() ? std::string{} : agents.front();
+  };
+  auto loaded = co_await st.load_chat(ex.params().front(), ex.owner(), std::move(pick));
+  if (!loaded) {
+    co_await send_error(ex, loaded.error());
+    co_return std::nullopt;
+  }
+  auto& state = *loaded;
+  if (!state.session) {
+    co_await send_problem(ex, not_found("session", ex.params().front()));
+    co_return std::nullopt;
+  }
+  json session_doc = body_of(*state.session).value_or(json::object());
   if (input.agent) {
+    auto agents = session_agents(session_doc);
     if (std::find(agents.begin(), agents.end(), *input.agent) == agents.end()) {
       problem p;
       p.status = 400;
       p.code = "http_400";
-      p.message = "agent " + *input.agent + " is not a participant of session " + session->id;
+      p.message = "agent " + *input.agent + " is not a participant of session " + state.session->id;
       co_await send_problem(ex, p);
       co_return std::nullopt;
     }
-    agent_id = *input.agent;
   }
-  auto agent = co_await st.get_agent(agent_id, ex.owner());
-  if (!agent) {
-    co_await send_error(ex, agent.error());
+  if (!state.agent) {
+    co_await send_problem(ex, not_found("agent", state.agent_id));
     co_return std::nullopt;
   }
-  if (!agent->has_value()) {
-    co_await send_problem(ex, not_found("agent", agent_id));
-    co_return std::nullopt;
-  }
-  auto history = co_await st.history(session->id, ex.owner());
-  if (!history) {
-    co_await send_error(ex, history.error());
-    co_return std::nullopt;
-  }
-  json agent_doc = body_of(**agent).value_or(json::object());
-  auto built = build_prompt(agent_doc, session_doc, *history, input);
+  json agent_doc = body_of(*state.agent).value_or(json::object());
+  auto built = build_prompt(agent_doc, session_doc, state.history, input);
   if (!built) {
     co_await send_problem(ex, built.error());
     co_return std::nullopt;
   }
-  co_return chat_context{std::move(*session), std::move(agent_doc), std::move(*built)};
+  co_return chat_context{std::move(*state.session), std::move(agent_doc), std::move(*built)};
 }
 
 asio::awaitable<void> render(exchange& ex, store::async_sessions& st) {
