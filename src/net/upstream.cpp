@@ -107,8 +107,8 @@ bool is_stale(const connection& c, const failure& f) {
 template <class Stream>
 asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection& c) {
   auto& body = c.parser->get().body();
-  body.data = c.chunk.data();
-  body.size = c.chunk.size();
+  body.data = c.chunk();
+  body.size = connection::chunk_size;
   // read_some, not read: a streamed body must be handed on as it arrives, not when 16 KiB
   // have accumulated.
   auto [ec, n] = co_await http::async_read_some(stream, c.buffer, *c.parser, use_tuple);
@@ -161,7 +161,7 @@ void connection_pool::give_back(std::unique_ptr<connection> c) {
     }
     return expired;
   });
-  if (closed_ || idle_.size() >= options_.max_idle) {
+  if (closed_ || idle_.size() >= options_.max_idle || !c->release_buffers()) {
     c->close();
     return;
   }
@@ -238,8 +238,8 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
   } else {
     ec = co_await read_body(conn_->plain(), *conn_);
   }
-  std::size_t n = conn_->chunk.size() - conn_->parser->get().body().size;
-  out.append(conn_->chunk.data(), n);
+  std::size_t n = connection::chunk_size - conn_->parser->get().body().size;
+  out.append(conn_->chunk(), n);
   if (ec) {
     failure_ = fail(failure_stage::body, ec);
     co_return false;

@@ -386,12 +386,13 @@ boost::asio::awaitable<bool> async_round_trip(store::async_sessions& a) {
 TEST(SqliteSessions, AsyncFacade) {
   temp_db db;
   boost::asio::thread_pool pool(2);
-  store::async_sessions a(open(db.path()), pool);
+  auto sessions = open(db.path());
+  store::async_sessions a(sessions, pool);
   boost::asio::io_context io;
   auto fut = boost::asio::co_spawn(io, async_round_trip(a), boost::asio::use_future);
   io.run();
   EXPECT_TRUE(fut.get());
-  EXPECT_TRUE(a.blocking().list_sessions("o", {})->empty());
+  EXPECT_TRUE(sessions->list_sessions("o", {})->empty());
   pool.join();
 }
 

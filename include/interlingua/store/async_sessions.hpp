@@ -25,10 +25,14 @@ struct chat_state {
   std::vector<entry_record> history;       // read only when session and agent exist
 };
 
+class session_cache;
+
+// Session chat's reads are served from memory when warm (load_chat); every write here keeps
+// that cache exact. Nothing else may write the store behind this object's back.
 class async_sessions {
  public:
-  async_sessions(std::shared_ptr<session_store> store, boost::asio::thread_pool& pool)
-      : store_(std::move(store)), pool_(pool) {}
+  async_sessions(std::shared_ptr<session_store> store, boost::asio::thread_pool& pool);
+  ~async_sessions();
 
   boost::asio::awaitable<core::result<void>> put_agent(document_record r);
   boost::asio::awaitable<core::result<std::optional<document_record>>> get_agent(std::string id,
@@ -52,18 +56,19 @@ class async_sessions {
   boost::asio::awaitable<core::result<bool>> clear_history(std::string session_id,
                                                            std::string owner);
 
-  // The session, then the agent `agent_of(session)` names, then the history, on one pool thread.
-  // `agent_of` runs there: it must only look at the record it is given.
+  // The session, then the agent `agent_of(session)` names, then the history: from memory when
+  // all three are cached, else on one pool thread. `agent_of` may run on either: it must only
+  // look at the record it is given.
   boost::asio::awaitable<core::result<chat_state>> load_chat(
       std::string session_id, std::string owner,
       std::function<std::string(const document_record&)> agent_of);
 
-  session_store& blocking() { return *store_; }
   boost::asio::thread_pool& pool() { return pool_; }
 
  private:
   std::shared_ptr<session_store> store_;
   boost::asio::thread_pool& pool_;
+  std::shared_ptr<session_cache> cache_;
 };
 
 }  // namespace interlingua::store
