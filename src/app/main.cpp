@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <interlingua/app/application.hpp>
+#include <interlingua/server/memory.hpp>
 
 namespace {
 
@@ -74,8 +75,8 @@ int main(int argc, char** argv) {
     app::application gateway(std::move(*loaded.value));
     gateway.start();
     const auto& s = gateway.settings();
-    spdlog::info("listening on http://{}:{} with {} provider(s)", s.listen.host, gateway.port(),
-                 s.providers.size());
+    spdlog::info("listening on http://{}:{} with {} provider(s); memory allocator: {}",
+                 s.listen.host, gateway.port(), s.providers.size(), server::allocator_name());
     if (s.auth.keys.empty()) {
       spdlog::warn(
           "no gateway keys configured (auth.keys): the gateway is open to anyone who "

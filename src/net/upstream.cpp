@@ -45,16 +45,16 @@ asio::awaitable<std::optional<failure>> handshake(connection& c, const std::stri
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<failure>> connect(connection& c, const endpoint& ep,
+asio::awaitable<std::optional<failure>> connect(connection& c, connection_pool& pool,
                                                 const deadlines& limits) {
-  asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto [rec, results] =
-      co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
-  if (rec) {
-    co_return fail(failure_stage::connect, rec);
+  const endpoint& ep = pool.target();
+  auto found = co_await pool.addresses();
+  if (auto* ec = std::get_if<boost::system::error_code>(&found)) {
+    co_return fail(failure_stage::connect, *ec);
   }
+  const auto& addresses = std::get<std::vector<asio::ip::tcp::endpoint>>(found);
   c.lowest().expires_after(limits.connect);
-  auto [cec, where] = co_await c.lowest().async_connect(results, use_tuple);
+  auto [cec, where] = co_await c.lowest().async_connect(addresses, use_tuple);
   if (cec) {
     co_return fail(failure_stage::connect, cec);
   }
@@ -122,7 +122,38 @@ asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection&
 
 connection_pool::connection_pool(asio::any_io_executor ex, endpoint ep,
                                  std::shared_ptr<asio::ssl::context> tls, pool_options options)
-    : executor_(std::move(ex)), endpoint_(std::move(ep)), tls_(std::move(tls)), options_(options) {}
+    : executor_(std::move(ex)), endpoint_(std::move(ep)), tls_(std::move(tls)), options_(options) {
+  boost::system::error_code ec;
+  auto literal = asio::ip::make_address(endpoint_.host, ec);
+  if (!ec) {
+    literal_ = true;
+    addresses_.emplace_back(literal, endpoint_.port);
+  }
+}
+
+asio::awaitable<connection_pool::resolved> connection_pool::addresses() {
+  auto now = std::chrono::steady_clock::now();
+  if (literal_ || (!addresses_.empty() && now - resolved_at_ < options_.dns_ttl)) {
+    co_return addresses_;
+  }
+  ++stats_.resolves;
+  asio::ip::tcp::resolver resolver(executor_);
+  auto [ec, results] =
+      co_await resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port), use_tuple);
+  if (ec) {
+    co_return ec;
+  }
+  std::vector<asio::ip::tcp::endpoint> found;
+  for (const auto& r : results) {
+    found.push_back(r.endpoint());
+  }
+  if (found.empty()) {
+    co_return asio::error::make_error_code(asio::error::host_not_found);
+  }
+  addresses_ = found;
+  resolved_at_ = std::chrono::steady_clock::now();
+  co_return found;
+}
 
 connection_pool::~connection_pool() {
   close_all();
@@ -179,7 +210,7 @@ asio::awaitable<upstream_call::start_result> upstream_call::start(
     if (!c) {
       c = std::make_unique<connection>(pool.executor_, pool.tls_.get());
       ++pool.stats_.connects;
-      if (auto f = co_await connect(*c, pool.endpoint_, limits)) {
+      if (auto f = co_await connect(*c, pool, limits)) {
         co_return *f;
       }
     }

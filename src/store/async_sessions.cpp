@@ -26,8 +26,8 @@ asio::awaitable<R> on_pool(std::shared_ptr<session_store> s, R (session_store::*
 constexpr auto nothing_after = [] {};
 
 core::result<chat_state> load_chat_blocking(
-    session_store& s, session_cache& cache, const std::string& session_id,
-    const std::string& owner, const std::function<std::string(const document_record&)>& agent_of) {
+    session_store& s, session_cache& cache, const std::string& session_id, const std::string& owner,
+    const std::function<std::string(const document_record&)>& agent_of) {
   const std::uint64_t since = cache.generation();
   chat_state state;
   auto session = s.get_session(session_id, owner);
@@ -59,9 +59,8 @@ core::result<chat_state> load_chat_blocking(
 }
 
 asio::awaitable<core::result<chat_state>> load_chat_on_pool(
-    std::shared_ptr<session_store> s, std::shared_ptr<session_cache> cache,
-    std::string session_id, std::string owner,
-    std::function<std::string(const document_record&)> agent_of) {
+    std::shared_ptr<session_store> s, std::shared_ptr<session_cache> cache, std::string session_id,
+    std::string owner, std::function<std::string(const document_record&)> agent_of) {
   co_return load_chat_blocking(*s, *cache, session_id, owner, agent_of);
 }
 
@@ -82,14 +81,12 @@ std::optional<chat_state> load_chat_cached(
   if (!history) {
     return std::nullopt;
   }
-  return chat_state{std::move(session), std::move(agent_id), std::move(agent),
-                    std::move(*history)};
+  return chat_state{std::move(session), std::move(agent_id), std::move(agent), std::move(*history)};
 }
 
 }  // namespace
 
-async_sessions::async_sessions(std::shared_ptr<session_store> store,
-                               boost::asio::thread_pool& pool)
+async_sessions::async_sessions(std::shared_ptr<session_store> store, boost::asio::thread_pool& pool)
     : store_(std::move(store)), pool_(pool), cache_(std::make_shared<session_cache>()) {}
 
 async_sessions::~async_sessions() = default;
@@ -189,11 +186,11 @@ asio::awaitable<core::result<std::vector<entry_record>>> async_sessions::history
 asio::awaitable<core::result<bool>> async_sessions::clear_history(std::string session_id,
                                                                   std::string owner) {
   auto forget = [c = cache_, owner, session_id] { c->forget_history(owner, session_id); };
-  co_return co_await asio::co_spawn(pool_,
-                                    on_pool(store_, &session_store::clear_history,
-                                            std::move(forget), std::move(session_id),
-                                            std::move(owner)),
-                                    asio::use_awaitable);
+  co_return co_await asio::co_spawn(
+      pool_,
+      on_pool(store_, &session_store::clear_history, std::move(forget), std::move(session_id),
+              std::move(owner)),
+      asio::use_awaitable);
 }
 
 }  // namespace interlingua::store

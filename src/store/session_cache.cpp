@@ -57,8 +57,8 @@ std::optional<document_record> session_cache::session(std::string_view owner,
   return find_in(sessions_, key(owner, id));
 }
 
-std::optional<std::vector<entry_record>> session_cache::history(
-    std::string_view owner, std::string_view session_id) const {
+std::optional<std::vector<entry_record>> session_cache::history(std::string_view owner,
+                                                                std::string_view session_id) const {
   std::lock_guard lock(mutex_);
   return find_in(histories_, key(owner, session_id));
 }

@@ -24,8 +24,8 @@ namespace interlingua::store {
 
 class session_cache {
  public:
-  static constexpr std::size_t max_documents = 4096;         // per kind (agents, sessions)
-  static constexpr std::size_t max_history_bytes = 8 << 20;  // all cached histories
+  static constexpr std::size_t max_documents = 4096;             // per kind (agents, sessions)
+  static constexpr std::size_t max_history_bytes = 8 << 20;      // all cached histories
   static constexpr std::size_t max_session_history = 256 << 10;  // one session's, to be cached
 
   // A snapshot to fill from after a store read; invalid if a write came between.

@@ -21,9 +21,9 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 struct pool_fixture {
-  pool_fixture() {
+  explicit pool_fixture(std::string host = "localhost", net::pool_options options = {}) {
     fake::options fo;
-    fo.material = fake::make_tls_material({"localhost"});
+    fo.material = fake::make_tls_material({"localhost", "127.0.0.1"});
     upstream = std::make_unique<fake::server>(fo);
     std::string error;
     tls = net::make_client_tls_context("", error);
@@ -36,8 +36,7 @@ struct pool_fixture {
     X509_free(ca);
     BIO_free(bio);
     pool = std::make_unique<net::connection_pool>(
-        io.get_executor(), net::endpoint{"localhost", upstream->port(), true}, tls,
-        net::pool_options{});
+        io.get_executor(), net::endpoint{host, upstream->port(), true}, tls, options);
   }
 
   // One POST to the fake's OpenAI endpoint; returns the status (0 on failure).
@@ -109,6 +108,44 @@ TEST(ConnectionPool, HalfReadConnectionIsNotPooled) {
   pool_fixture f;
   EXPECT_EQ(f.call(/*read_body=*/false), 200u);
   EXPECT_EQ(f.pool->idle_count(), 0u);
+}
+
+// Forces the next call onto a new connection: the pooled one is reset before it answers.
+void drop_pooled(pool_fixture& f) {
+  fake::script reset;
+  reset.fault_kind = fake::fault::reset_before_headers;
+  f.upstream->push(reset);
+}
+
+// A burst of new streams opens a connection each: the host name is looked up once per TTL, not
+// once per connection (asio's resolver is a hop to its own thread and back).
+TEST(ConnectionPool, HostNameLookedUpOncePerTtl) {
+  pool_fixture f;
+  EXPECT_EQ(f.call(), 200u);
+  drop_pooled(f);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().connects, 2u);
+  EXPECT_EQ(f.pool->stats().resolves, 1u);
+}
+
+TEST(ConnectionPool, ExpiredLookupIsMadeAgain) {
+  net::pool_options no_cache;
+  no_cache.dns_ttl = net::millis{0};
+  pool_fixture f("localhost", no_cache);
+  EXPECT_EQ(f.call(), 200u);
+  drop_pooled(f);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resolves, 2u);
+}
+
+// An IP literal is never looked up (and TLS still verifies it against the certificate's IP SAN).
+TEST(ConnectionPool, IpLiteralIsNeverLookedUp) {
+  pool_fixture f("127.0.0.1");
+  EXPECT_EQ(f.call(), 200u);
+  drop_pooled(f);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().connects, 2u);
+  EXPECT_EQ(f.pool->stats().resolves, 0u);
 }
 
 }  // namespace

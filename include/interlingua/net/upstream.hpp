@@ -14,6 +14,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
@@ -55,12 +56,16 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const std::string& c
 struct pool_options {
   std::size_t max_idle = 64;
   millis idle_timeout{60'000};
+  // How long a host name's addresses are used before it is resolved again. An IP literal is
+  // never resolved.
+  millis dns_ttl{30'000};
 };
 
 struct pool_stats {
   std::uint64_t connects = 0;
   std::uint64_t reuses = 0;
   std::uint64_t stale_retries = 0;
+  std::uint64_t resolves = 0;  // name lookups actually made (not served from the TTL cache)
 };
 
 class connection;
@@ -76,6 +81,12 @@ class connection_pool {
   connection_pool& operator=(const connection_pool&) = delete;
 
   const endpoint& target() const { return endpoint_; }
+
+  using resolved = std::variant<std::vector<asio::ip::tcp::endpoint>, boost::system::error_code>;
+  // The addresses to connect to: the literal, the cached lookup while it is fresh, or a new
+  // lookup (asio's resolver runs getaddrinfo on a thread of its own: one hop there and back per
+  // new connection, which a burst of new streams felt).
+  asio::awaitable<resolved> addresses();
   std::size_t idle_count() const { return idle_.size(); }
   const pool_stats& stats() const { return stats_; }
   // Closes every idle connection and pools nothing from now on. Called while the io_context is
@@ -94,6 +105,9 @@ class connection_pool {
   std::vector<std::unique_ptr<connection>> idle_;
   pool_stats stats_;
   bool closed_ = false;
+  std::vector<asio::ip::tcp::endpoint> addresses_;  // the literal, or the last lookup
+  bool literal_ = false;
+  std::chrono::steady_clock::time_point resolved_at_{};
 };
 
 // One request/response exchange. Destroying it before the body was read to the end closes the

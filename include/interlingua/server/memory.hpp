@@ -1,12 +1,16 @@
 #pragma once
 
-// Giving freed memory back to the system after load. glibc keeps what a burst of connections
-// freed in its arenas (bench/RESULTS.md: 401 MB held 30 s after 8,000 streams closed, 10.7 MB
-// idle); malloc_trim(0) returns the free pages. Trimming walks every arena, so it is done from
-// the server's housekeeping thread, only when the load has clearly dropped.
+// Giving freed memory back to the system after load. An allocator keeps what a burst of
+// connections freed (bench/RESULTS.md: 401 MB held 30 s after 8,000 streams closed, 10.7 MB
+// idle). Release builds run on jemalloc, which keeps objects of one size together — glibc's
+// malloc_trim could not return pages pinned by small long-lived objects (Asio's per-socket
+// reactor state is pooled, never freed) scattered among the freed buffers — and purging it
+// returns its free pages; other builds fall back to malloc_trim(0). Either walks every arena, so
+// it is done from the server's housekeeping thread, only when the load has clearly dropped.
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace interlingua::server {
 
@@ -27,8 +31,11 @@ class trim_policy {
   bool dirty_ = false;
 };
 
-// Returns free heap memory to the system (malloc_trim where glibc has it, else nothing).
-// Returns whether anything was released.
+// Returns free heap memory to the system: jemalloc's purge, or glibc's malloc_trim. Returns
+// whether the allocator did (or, for glibc, released anything).
 bool return_free_memory();
+
+// "jemalloc 5.3.0-..." or "glibc malloc": for the start-up log.
+std::string allocator_name();
 
 }  // namespace interlingua::server
