@@ -8,7 +8,7 @@ import sys
 
 CATEGORIES = [
     ("kernel (syscalls, scheduler, TCP)", lambda dso, sym: dso.startswith("[kernel")),
-    ("malloc/free", lambda dso, sym: re.search(r"\b(_?int_)?(malloc|free|realloc|calloc|cfree)|malloc_consolidate|operator new|operator delete|tcache", sym)),
+    ("malloc/free", lambda dso, sym: "jemalloc" in dso or re.search(r"\b(_?int_)?(malloc|free|realloc|calloc|cfree)|malloc_consolidate|operator new|operator delete|tcache", sym)),
     ("nlohmann::json parse", lambda dso, sym: "nlohmann" in sym and re.search(r"lexer|parser|from_json|get_", sym)),
     ("nlohmann::json dump", lambda dso, sym: "nlohmann" in sym and "serializer" in sym),
     ("nlohmann::json other (build, copy, destroy)", lambda dso, sym: "nlohmann" in sym),
