@@ -121,7 +121,7 @@ asio::awaitable<bool> serve_request(http_server::worker& w, beast::tcp_stream& s
   if (opts.access_log) {
     log_access(ex, started);
   }
-  co_return ex.started() && ex.keep_alive() && !w.owner.draining();
+  co_return ex.started() && !ex.stream_open() && ex.keep_alive() && !w.owner.draining();
 }
 
 // Waits for the first byte of the next request under the idle deadline; drain cancels it.

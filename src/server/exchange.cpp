@@ -8,6 +8,8 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -18,8 +20,39 @@
 namespace interlingua::server {
 
 namespace {
+
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// One gathered write under the write deadline. The buffers are taken by value: they live in
+// this frame for the whole write.
+template <class Buffers>
+asio::awaitable<boost::system::error_code> send_buffers(beast::tcp_stream& stream,
+                                                        std::chrono::milliseconds timeout,
+                                                        Buffers buffers) {
+  stream.expires_after(timeout);
+  auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
+  co_return ec;
 }
+
+// The serialized head of `res`, without writing it.
+template <class Response>
+std::string serialized_head(Response& res) {
+  std::string head;
+  http::response_serializer<http::empty_body> sr{res};
+  sr.split(true);
+  boost::system::error_code ec;
+  while (!ec && !sr.is_header_done()) {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        head.append(static_cast<const char*>(b.data()), b.size());
+      }
+      sr.consume(beast::buffer_bytes(buffers));
+    });
+  }
+  return head;
+}
+
+}  // namespace
 
 exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_id,
                    std::chrono::milliseconds write_timeout, bool keep_alive)
@@ -128,7 +161,7 @@ asio::awaitable<bool> exchange::respond(unsigned status, std::string content_typ
 
 asio::awaitable<bool> exchange::begin_stream(unsigned status, std::string content_type,
                                              header_list headers) {
-  if (started()) {
+  if (started() || broken_) {
     co_return false;
   }
   status_ = status;
@@ -144,34 +177,51 @@ asio::awaitable<bool> exchange::begin_stream(unsigned status, std::string conten
   }
   res.keep_alive(keep_alive_);
   res.chunked(true);
-  http::response_serializer<http::empty_body> sr{res};
-  stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await http::async_write_header(stream_, sr, use_tuple);
-  broken_ = broken_ || static_cast<bool>(ec);
-  co_return !ec;
+  head_ = serialized_head(res);
+  co_return true;
 }
 
 asio::awaitable<bool> exchange::write(std::string_view data) {
   if (broken_ || !streaming_) {
     co_return false;
   }
-  if (data.empty()) {
-    co_return true;
+  boost::system::error_code ec;
+  const auto body = asio::buffer(data.data(), data.size());
+  if (!head_.empty()) {
+    std::string head = std::move(head_);
+    head_.clear();
+    if (data.empty()) {
+      const auto only_head = asio::buffer(head);
+      ec = co_await send_buffers(stream_, write_timeout_, only_head);
+    } else {
+      auto both = beast::buffers_cat(asio::buffer(head), http::make_chunk(body));
+      ec = co_await send_buffers(stream_, write_timeout_, both);
+    }
+  } else if (!data.empty()) {
+    auto chunk = http::make_chunk(body);
+    ec = co_await send_buffers(stream_, write_timeout_, chunk);
   }
-  stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(
-      stream_, http::make_chunk(asio::buffer(data.data(), data.size())), use_tuple);
   broken_ = static_cast<bool>(ec);
   co_return !ec;
 }
 
-asio::awaitable<bool> exchange::end_stream() {
+asio::awaitable<bool> exchange::end_stream(std::string_view data) {
   if (broken_ || !streaming_) {
     co_return false;
   }
   streaming_ = false;
-  stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), use_tuple);
+  std::string head = std::move(head_);
+  head_.clear();
+  const auto body = asio::buffer(data.data(), data.size());
+  boost::system::error_code ec;
+  if (data.empty()) {
+    auto last = beast::buffers_cat(asio::buffer(head), http::make_chunk_last());
+    ec = co_await send_buffers(stream_, write_timeout_, last);
+  } else {
+    auto all =
+        beast::buffers_cat(asio::buffer(head), http::make_chunk(body), http::make_chunk_last());
+    ec = co_await send_buffers(stream_, write_timeout_, all);
+  }
   broken_ = static_cast<bool>(ec);
   co_return !ec;
 }

@@ -70,12 +70,16 @@ class exchange {
   asio::awaitable<bool> respond_json(unsigned status, std::string body) {
     return respond(status, "application/json", std::move(body));
   }
-  // Sends the head of a chunked response. False when the client is gone.
+  // Starts a chunked response. The head goes out with the first write (or with the end), so a
+  // stream's head and first events share one write and one packet; a caller with nothing to send
+  // yet that wants the client to have the head calls write(""). False when the client is gone.
   asio::awaitable<bool> begin_stream(unsigned status, std::string content_type,
                                      header_list headers = {});
-  // One write; only after the previous completed (back-pressure). False when the client is gone.
+  // One write (with the head, the first time); only after the previous completed
+  // (back-pressure). False when the client is gone.
   asio::awaitable<bool> write(std::string_view data);
-  asio::awaitable<bool> end_stream();
+  // The last chunk, after `data` when given, in the same write.
+  asio::awaitable<bool> end_stream(std::string_view data = {});
   // Ends a started stream without its last chunk by closing the connection: the client sees the
   // body cut off, which is how a dialect without an in-band error event reports a failure.
   void abort() { broken_ = true; }
@@ -91,6 +95,8 @@ class exchange {
   unsigned status() const { return status_; }
   bool keep_alive() const { return keep_alive_ && !broken_; }
   bool client_gone() const { return broken_; }
+  // A stream begun and not ended: the response is unfinished, the connection cannot be reused.
+  bool stream_open() const { return streaming_; }
 
   // Set by the server before the handler runs.
   void set_params(std::vector<std::string> params) { params_ = std::move(params); }
@@ -109,6 +115,7 @@ class exchange {
   bool keep_alive_;
   bool broken_ = false;
   bool streaming_ = false;
+  std::string head_;  // a stream's head, until its first write
   unsigned status_ = 0;
   access_record record_;
   core::trace_context trace_;

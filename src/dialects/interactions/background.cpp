@@ -247,6 +247,13 @@ asio::awaitable<void> follow(server::exchange& ex, std::shared_ptr<run_state> ru
   }
   std::string buf;
   renderer.begin(buf);
+  if (buf.empty()) {
+    // Resumed past the opening events: the head goes now, not with the next event.
+    bool alive = co_await ex.write(buf);
+    if (!alive) {
+      co_return;
+    }
+  }
   auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
   std::size_t next = 0;
   for (;;) {
@@ -264,10 +271,7 @@ asio::awaitable<void> follow(server::exchange& ex, std::shared_ptr<run_state> ru
           renderer.complete_as(snap.status, buf);
         }
       }
-      bool written = co_await ex.write(buf);
-      if (written) {
-        co_await ex.end_stream();
-      }
+      co_await ex.end_stream(buf);
       co_return;
     }
     if (buf.empty()) {

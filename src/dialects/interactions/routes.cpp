@@ -72,10 +72,7 @@ class stream_sink final : public service::event_sink {
     } else {
       renderer_.complete(buf_);
     }
-    bool written = co_await ex_.write(buf_);
-    if (written) {
-      co_await ex_.end_stream();
-    }
+    co_await ex_.end_stream(buf_);
   }
 
   bool begun() const { return begun_; }
@@ -359,10 +356,7 @@ asio::awaitable<void> get(exchange& ex, store::async_interactions& st, backgroun
     if (!open) {
       co_return;
     }
-    bool written = co_await ex.write(*events);
-    if (written) {
-      co_await ex.end_stream();
-    }
+    co_await ex.end_stream(*events);
     co_return;
   }
   bool include_input = ex.query("include_input").value_or("") == "true";

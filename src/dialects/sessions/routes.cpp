@@ -411,9 +411,11 @@ class chunk_sink final : public service::event_sink {
     }
     buf_.clear();
     renderer_.on(events, buf_);
-    if (buf_.empty()) {
+    if (buf_.empty() && flushed_) {
       co_return true;
     }
+    // The first call writes even with nothing rendered: the head goes out with it.
+    flushed_ = true;
     bool written = co_await ex_.write(buf_);
     co_return written;
   }
@@ -427,6 +429,7 @@ class chunk_sink final : public service::event_sink {
   chunk_renderer renderer_;
   std::string buf_;
   bool begun_ = false;
+  bool flushed_ = false;
 };
 
 asio::awaitable<core::result<void>> save_exchange(store::async_sessions& st, exchange& ex,
@@ -500,10 +503,7 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
     }
     std::string last;
     sink.renderer().finish(last);
-    bool written = co_await ex.write(last);
-    if (written) {
-      co_await ex.end_stream();
-    }
+    co_await ex.end_stream(last);
     co_return;
   }
 
