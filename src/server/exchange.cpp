@@ -35,8 +35,7 @@ asio::awaitable<boost::system::error_code> send_buffers(beast::tcp_stream& strea
 }
 
 // The serialized head of `res`, without writing it.
-template <class Response>
-std::string serialized_head(Response& res) {
+std::string serialized_head(http::response<http::empty_body>& res) {
   std::string head;
   http::response_serializer<http::empty_body> sr{res};
   sr.split(true);

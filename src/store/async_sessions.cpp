@@ -53,7 +53,7 @@ core::result<chat_state> load_chat_blocking(
   if (!history) {
     return history.error();
   }
-  state.history = std::move(*history);
+  state.history = std::make_shared<const std::vector<entry_record>>(std::move(*history));
   cache.fill_history(since, owner, session_id, state.history);
   return state;
 }
@@ -81,7 +81,7 @@ std::optional<chat_state> load_chat_cached(
   if (!history) {
     return std::nullopt;
   }
-  return chat_state{std::move(session), std::move(agent_id), std::move(agent), std::move(*history)};
+  return chat_state{std::move(session), std::move(agent_id), std::move(agent), std::move(history)};
 }
 
 }  // namespace

@@ -57,10 +57,11 @@ std::optional<document_record> session_cache::session(std::string_view owner,
   return find_in(sessions_, key(owner, id));
 }
 
-std::optional<std::vector<entry_record>> session_cache::history(std::string_view owner,
-                                                                std::string_view session_id) const {
+session_cache::history_ptr session_cache::history(std::string_view owner,
+                                                  std::string_view session_id) const {
   std::lock_guard lock(mutex_);
-  return find_in(histories_, key(owner, session_id));
+  auto it = histories_.find(key(owner, session_id));
+  return it == histories_.end() ? nullptr : it->second.entries;
 }
 
 void session_cache::fill_agent(std::uint64_t since, std::string_view owner,
@@ -80,9 +81,8 @@ void session_cache::fill_session(std::uint64_t since, std::string_view owner,
 }
 
 void session_cache::fill_history(std::uint64_t since, std::string_view owner,
-                                 std::string_view session_id,
-                                 const std::vector<entry_record>& entries) {
-  std::size_t bytes = bytes_of(entries);
+                                 std::string_view session_id, history_ptr entries) {
+  std::size_t bytes = bytes_of(*entries);
   if (bytes > max_session_history) {
     return;
   }
@@ -91,16 +91,20 @@ void session_cache::fill_history(std::uint64_t since, std::string_view owner,
     return;
   }
   auto k = key(owner, session_id);
-  if (auto it = histories_.find(k); it != histories_.end()) {
-    history_bytes_ -= bytes_of(it->second);
-    histories_.erase(it);
-  }
+  erase_history(k);
   if (history_bytes_ + bytes > max_history_bytes) {
     histories_.clear();
     history_bytes_ = 0;
   }
-  histories_.emplace(std::move(k), entries);
+  histories_.emplace(std::move(k), cached_history{std::move(entries), bytes});
   history_bytes_ += bytes;
+}
+
+void session_cache::erase_history(const std::string& k) {
+  if (auto it = histories_.find(k); it != histories_.end()) {
+    history_bytes_ -= it->second.bytes;
+    histories_.erase(it);
+  }
 }
 
 void session_cache::forget_agent(std::string_view owner, std::string_view id) {
@@ -114,19 +118,13 @@ void session_cache::forget_session(std::string_view owner, std::string_view id) 
   ++generation_;
   auto k = key(owner, id);
   sessions_.erase(k);
-  if (auto it = histories_.find(k); it != histories_.end()) {
-    history_bytes_ -= bytes_of(it->second);
-    histories_.erase(it);
-  }
+  erase_history(k);
 }
 
 void session_cache::forget_history(std::string_view owner, std::string_view session_id) {
   std::lock_guard lock(mutex_);
   ++generation_;
-  if (auto it = histories_.find(key(owner, session_id)); it != histories_.end()) {
-    history_bytes_ -= bytes_of(it->second);
-    histories_.erase(it);
-  }
+  erase_history(key(owner, session_id));
 }
 
 }  // namespace interlingua::store

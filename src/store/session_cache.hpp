@@ -11,6 +11,7 @@
 // invalidation that should have removed it. Bounded: past its caps a map is emptied.
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -33,14 +34,15 @@ class session_cache {
 
   std::optional<document_record> agent(std::string_view owner, std::string_view id) const;
   std::optional<document_record> session(std::string_view owner, std::string_view id) const;
-  std::optional<std::vector<entry_record>> history(std::string_view owner,
-                                                   std::string_view session_id) const;
+  // A cached history is immutable and shared: a warm chat takes a reference, not a copy.
+  using history_ptr = std::shared_ptr<const std::vector<entry_record>>;
+  history_ptr history(std::string_view owner, std::string_view session_id) const;
 
   // Fill after a read that began at `since`; ignored if a write happened in between.
   void fill_agent(std::uint64_t since, std::string_view owner, const document_record& r);
   void fill_session(std::uint64_t since, std::string_view owner, const document_record& r);
   void fill_history(std::uint64_t since, std::string_view owner, std::string_view session_id,
-                    const std::vector<entry_record>& entries);
+                    history_ptr entries);
 
   // After a committed write (or a failed one: the store's state is then unknown).
   void forget_agent(std::string_view owner, std::string_view id);
@@ -49,12 +51,18 @@ class session_cache {
 
  private:
   static std::string key(std::string_view owner, std::string_view id);
+  void erase_history(const std::string& k);
+
+  struct cached_history {
+    history_ptr entries;
+    std::size_t bytes = 0;
+  };
 
   mutable std::mutex mutex_;
   std::uint64_t generation_ = 0;
   std::unordered_map<std::string, document_record> agents_;
   std::unordered_map<std::string, document_record> sessions_;
-  std::unordered_map<std::string, std::vector<entry_record>> histories_;
+  std::unordered_map<std::string, cached_history> histories_;
   std::size_t history_bytes_ = 0;
 };
 

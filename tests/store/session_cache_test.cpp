@@ -141,10 +141,10 @@ TEST(SessionCache, EveryWriteIsSeenByTheNextChat) {
 
   std::vector<entry_record> two{entry("e1"), entry("e2")};
   ASSERT_TRUE(f.run(f.sessions->append_entries("s1", "o", std::move(two))));
-  EXPECT_EQ(f.chat().history.size(), 2u);
+  EXPECT_EQ(f.chat().history->size(), 2u);
 
   ASSERT_TRUE(f.run(f.sessions->clear_history("s1", "o")));
-  EXPECT_TRUE(f.chat().history.empty());
+  EXPECT_TRUE(f.chat().history->empty());
 
   ASSERT_TRUE(f.run(f.sessions->put_session(doc("s1", R"({"agent":"a1","v":2})"))));
   EXPECT_EQ(f.chat().session->body, R"({"agent":"a1","v":2})");
@@ -180,9 +180,9 @@ TEST(SessionCache, AReadThatRacedAWriteIsNotCached) {
   f.counted->release.set_value();
   auto stale = racing.get();
   ASSERT_TRUE(stale);
-  EXPECT_TRUE(stale->history.empty());  // what it read before the append: fine for that chat
+  EXPECT_TRUE(stale->history->empty());  // what it read before the append: fine for that chat
   // The next chat must not be served that stale history from memory.
-  EXPECT_EQ(f.chat().history.size(), 2u);
+  EXPECT_EQ(f.chat().history->size(), 2u);
 }
 
 }  // namespace

@@ -22,7 +22,9 @@ struct chat_state {
   std::optional<document_record> session;  // empty: no such session for this owner
   std::string agent_id;                    // the answering agent, as `agent_of` chose it
   std::optional<document_record> agent;    // empty: no such agent (or no session)
-  std::vector<entry_record> history;       // read only when session and agent exist
+  // Read only when session and agent exist; never null. Shared with the cache, not copied.
+  std::shared_ptr<const std::vector<entry_record>> history =
+      std::make_shared<const std::vector<entry_record>>();
 };
 
 class session_cache;

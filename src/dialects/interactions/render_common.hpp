@@ -18,6 +18,8 @@ nlohmann::json steps_of_parts(const std::vector<core::part>& parts);
 nlohmann::json thought_json(const core::thought_part& t);
 // A call as the function_call step / legacy content and legacy stream delta (same shape).
 nlohmann::json call_json(const core::tool_call_part& c);
+// A call's arguments as JSON (its text when they do not parse).
+nlohmann::json arguments_json(const core::tool_call_part& c);
 nlohmann::json interaction_json(const interaction_meta& meta);
 // JSON for the wire, with U+2028/U+2029 escaped.
 std::string dump_wire(const nlohmann::json& j);

@@ -21,11 +21,15 @@ json thought_json(const core::thought_part& t) {
   return step;
 }
 
-json call_json(const core::tool_call_part& c) {
+json arguments_json(const core::tool_call_part& c) {
   auto args = core::json_util::parse(c.arguments.empty() ? "{}" : c.arguments);
   // Arguments cut short by max tokens are not JSON: hand them back as text rather than drop them.
-  json arguments = args ? std::move(*args) : json(c.arguments);
-  return json{{"type", "function_call"}, {"id", c.id}, {"name", c.name}, {"arguments", arguments}};
+  return args ? std::move(*args) : json(c.arguments);
+}
+
+json call_json(const core::tool_call_part& c) {
+  return json{
+      {"type", "function_call"}, {"id", c.id}, {"name", c.name}, {"arguments", arguments_json(c)}};
 }
 
 json steps_of_parts(const std::vector<core::part>& parts) {
@@ -157,7 +161,7 @@ void write_steps(std::string& out, const std::vector<core::part>& parts) {
     } else if (const auto* c = std::get_if<core::tool_call_part>(&p)) {
       next_step();
       out += R"({"arguments":)";
-      out += dump_wire(call_json(*c)["arguments"]);
+      out += dump_wire(arguments_json(*c));
       out += R"(,"id":)";
       wire_string(out, c->id);
       out += R"(,"name":)";

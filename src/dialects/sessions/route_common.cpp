@@ -1,0 +1,73 @@
+#include "route_common.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+namespace interlingua::dialects::sessions::routing {
+
+using namespace core::json_util;
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+asio::awaitable<void> send(exchange& ex, rendered r) {
+  co_await ex.respond_json(r.status, std::move(r.body));
+}
+
+asio::awaitable<void> send_problem(exchange& ex, const problem& p) {
+  ex.record().error = p.code;
+  co_await send(ex, render_problem(p));
+}
+
+asio::awaitable<void> send_error(exchange& ex, const core::error& e) {
+  ex.record().error = core::to_string(e.kind);
+  rendered r = render_error(e);
+  std::string type = "application/json";
+  server::header_list headers;
+  if (e.retry_after_s) {
+    headers.emplace_back("retry-after", std::to_string(*e.retry_after_s));  // the upstream's
+  }
+  co_await ex.respond(r.status, std::move(type), std::move(r.body), std::move(headers));
+}
+
+std::optional<problem> bad_id(const exchange& ex, std::string_view name) {
+  const std::string& id = ex.params().front();
+  if (is_uuid(id)) {
+    return std::nullopt;
+  }
+  problem p;
+  p.details.push_back(
+      issue{"uuid_parsing", "Input should be a valid UUID", "path." + std::string(name), id});
+  return p;
+}
+
+store::list_query list_query_of(const exchange& ex) {
+  store::list_query q;
+  auto number = [&](const char* name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) {
+    auto v = ex.query(name);
+    if (!v) {
+      return fallback;
+    }
+    char* end = nullptr;
+    long long n = std::strtoll(v->c_str(), &end, 10);
+    if (end == v->c_str()) {
+      return fallback;
+    }
+    return std::clamp<std::int64_t>(n, lo, hi);
+  };
+  q.limit = number("limit", 100, 1, 1000);
+  q.offset = number("offset", 0, 0, INT64_MAX);
+  q.by_updated = ex.query("sort_by").value_or("created_at") == "updated_at";
+  q.descending = ex.query("direction").value_or("desc") != "asc";
+  return q;
+}
+
+std::optional<json> body_of(const store::document_record& r) {
+  return parse(r.body);
+}
+
+}  // namespace interlingua::dialects::sessions::routing
