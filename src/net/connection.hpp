@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -30,6 +31,9 @@ class connection {
       plain_.emplace(ex);
     }
   }
+  ~connection() { stop_body_deadline(); }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
 
   beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
   bool is_tls() const { return tls_.has_value(); }
@@ -63,8 +67,21 @@ class connection {
     }
     buffer.shrink_to_fit();
     chunk_.reset();
+    stop_body_deadline();
+    timer_.reset();
     return true;
   }
+
+  // The deadline of body reads: the next read must complete by now + `d`. Kept lazily, as
+  // nginx keeps its timers: one timer wait stays armed across reads and is moved only when it
+  // fires before the deadline (or when a read asks for a nearer one), so a streamed event costs
+  // a clock read here, not beast's per-read timer start and cancel — a posted completion, a
+  // scheduler round and, at low concurrency, a timerfd_settime (bench/RESULTS.md). When the
+  // deadline passes the socket's operations are cancelled; body_deadline_passed() tells that
+  // from other failures.
+  void body_deadline(std::chrono::milliseconds d);
+  void stop_body_deadline();
+  bool body_deadline_passed() const { return watch_ && watch_->passed; }
 
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
@@ -72,7 +89,19 @@ class connection {
   bool reused = false;
 
  private:
+  // Shared with the timer's handler, which may run after the connection (or this use of it)
+  // is gone.
+  struct deadline_watch {
+    connection* owner = nullptr;  // null once stopped
+    std::chrono::steady_clock::time_point at{};
+    bool waiting = false;  // a timer wait is armed (or its completion queued)
+    bool passed = false;
+  };
+  void arm_timer(const std::shared_ptr<deadline_watch>& w);
+
   std::unique_ptr<std::array<char, chunk_size>> chunk_;
+  std::optional<asio::steady_timer> timer_;
+  std::shared_ptr<deadline_watch> watch_;
   std::optional<tls_stream> tls_;
   std::optional<beast::tcp_stream> plain_;
 };

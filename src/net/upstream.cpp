@@ -104,14 +104,34 @@ bool is_stale(const connection& c, const failure& f) {
   return f.stage == failure_stage::first_byte && !c.parser->got_some();
 }
 
+// Parses what the read buffer already holds (the end of a chunk, the next one), as beast's
+// read_some would first do, but without its posted completion when no I/O was needed. False
+// when the parser needs bytes from the socket.
+bool parse_buffered(connection& c, boost::system::error_code& ec) {
+  if (c.buffer.size() == 0) {
+    return false;
+  }
+  const std::size_t used = c.parser->put(c.buffer.data(), ec);
+  c.buffer.consume(used);
+  if (ec == http::error::need_more) {
+    ec = {};
+    return false;
+  }
+  return true;
+}
+
 template <class Stream>
 asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection& c) {
   auto& body = c.parser->get().body();
   body.data = c.chunk();
   body.size = connection::chunk_size;
-  // read_some, not read: a streamed body must be handed on as it arrives, not when 16 KiB
-  // have accumulated.
-  auto [ec, n] = co_await http::async_read_some(stream, c.buffer, *c.parser, use_tuple);
+  boost::system::error_code ec;
+  if (!parse_buffered(c, ec)) {
+    // read_some, not read: a streamed body must be handed on as it arrives, not when 16 KiB
+    // have accumulated.
+    auto [rec, n] = co_await http::async_read_some(stream, c.buffer, *c.parser, use_tuple);
+    ec = rec;
+  }
   if (ec == http::error::need_buffer) {
     ec = {};
   }
@@ -119,6 +139,51 @@ asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection&
 }
 
 }  // namespace
+
+void connection::body_deadline(std::chrono::milliseconds d) {
+  const auto at = std::chrono::steady_clock::now() + d;
+  if (!watch_) {
+    if (!timer_) {
+      timer_.emplace(lowest().get_executor());
+    }
+    watch_ = std::make_shared<deadline_watch>();
+    watch_->owner = this;
+  }
+  watch_->at = at;
+  if (!watch_->waiting || timer_->expiry() > at) {
+    arm_timer(watch_);
+  }
+}
+
+void connection::arm_timer(const std::shared_ptr<deadline_watch>& w) {
+  w->waiting = true;
+  timer_->expires_at(w->at);  // a wait armed for later ends as aborted: its handler ignores it
+  timer_->async_wait([w](boost::system::error_code ec) {
+    connection* c = w->owner;
+    if (ec == asio::error::operation_aborted || c == nullptr) {
+      return;
+    }
+    if (std::chrono::steady_clock::now() < w->at) {
+      c->arm_timer(w);  // reads went on: wait for the deadline they moved
+      return;
+    }
+    w->waiting = false;
+    w->passed = true;
+    boost::system::error_code ignored;
+    c->lowest().socket().cancel(ignored);
+  });
+}
+
+void connection::stop_body_deadline() {
+  if (!watch_) {
+    return;
+  }
+  watch_->owner = nullptr;
+  watch_.reset();
+  if (timer_) {
+    timer_->cancel();
+  }
+}
 
 connection_pool::connection_pool(asio::any_io_executor ex, endpoint ep,
                                  std::shared_ptr<asio::ssl::context> tls, pool_options options)
@@ -231,12 +296,15 @@ upstream_call::upstream_call(connection_pool& pool, std::unique_ptr<connection> 
     : pool_(pool),
       conn_(std::move(c)),
       limits_(limits),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()) {
+  conn_->lowest().expires_never();  // the body's reads run under body_deadline
+}
 
 upstream_call::~upstream_call() {
   if (!conn_) {
     return;
   }
+  conn_->stop_body_deadline();
   if (finished_ && !failure_ && conn_->parser->keep_alive()) {
     pool_.give_back(std::move(conn_));
   } else {
@@ -262,7 +330,7 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
     finished_ = true;
     co_return false;
   }
-  conn_->lowest().expires_after(wait.value_or(limits_.idle_gap));
+  conn_->body_deadline(wait.value_or(limits_.idle_gap));
   boost::system::error_code ec;
   if (conn_->is_tls()) {
     ec = co_await read_body(conn_->tls(), *conn_);
@@ -272,7 +340,9 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
   std::size_t n = connection::chunk_size - conn_->parser->get().body().size;
   out.append(conn_->chunk(), n);
   if (ec) {
-    failure_ = fail(failure_stage::body, ec);
+    failure_ = conn_->body_deadline_passed()
+                   ? failure{failure_stage::body, beast::error::timeout, true}
+                   : fail(failure_stage::body, ec);
     co_return false;
   }
   if (conn_->parser->is_done()) {

@@ -1,0 +1,175 @@
+// The deadline of body reads (connection::body_deadline): kept lazily, so that a streamed event
+// costs no timer work. What must hold is what a per-read timer gave: a body that keeps arriving
+// is never cut however long it lasts, a body that goes silent fails at its idle gap as a timeout,
+// and a read that asks for a nearer deadline gets it. Over TLS and over plain HTTP, since the
+// two read through different stream layers.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <interlingua/net/upstream.hpp>
+
+#include "fake_provider.hpp"
+
+namespace interlingua {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using namespace std::chrono_literals;
+
+// `n` SSE events of the OpenAI shape, then [DONE].
+std::string sse_events(int n) {
+  std::string body;
+  for (int i = 0; i < n; ++i) {
+    body += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"w" + std::to_string(i) +
+            "\"}}]}\n\n";
+  }
+  return body + "data: [DONE]\n\n";
+}
+
+struct outcome {
+  bool finished = false;  // read to the end of the body
+  std::string body;
+  std::optional<net::failure> error;
+};
+
+class BodyDeadline : public ::testing::TestWithParam<bool> {
+ protected:
+  BodyDeadline() {
+    fake::options fo;
+    fo.tls = GetParam();
+    if (fo.tls) {
+      fo.material = fake::make_tls_material({"localhost", "127.0.0.1"});
+    }
+    upstream_ = std::make_unique<fake::server>(fo);
+    if (fo.tls) {
+      std::string error;
+      tls_ = net::make_client_tls_context("", error);
+      BIO* bio = BIO_new_mem_buf(fo.material.ca_pem.data(),
+                                 static_cast<int>(fo.material.ca_pem.size()));
+      X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+      X509_STORE_add_cert(SSL_CTX_get_cert_store(tls_->native_handle()), ca);
+      X509_free(ca);
+      BIO_free(bio);
+    }
+    pool_ = std::make_unique<net::connection_pool>(
+        io_.get_executor(), net::endpoint{"localhost", upstream_->port(), fo.tls}, tls_,
+        net::pool_options{});
+  }
+
+  // Reads the whole body with read_some (each read under `idle_gap`, or `wait` when given).
+  // Bounded: a read that never ends leaves the outcome unfinished after `bound`.
+  outcome read_stream(net::deadlines limits, std::optional<net::millis> wait = std::nullopt,
+                      std::chrono::seconds bound = 20s) {
+    auto fut = asio::co_spawn(io_, run(*pool_, limits, wait), asio::use_future);
+    io_.restart();
+    io_.run_for(bound);
+    if (fut.wait_for(0s) != std::future_status::ready) {
+      return {};
+    }
+    return fut.get();
+  }
+
+  static asio::awaitable<outcome> run(net::connection_pool& pool, net::deadlines limits,
+                                      std::optional<net::millis> wait) {
+    http::request<http::string_body> req{http::verb::post, "/v1/chat/completions", 11};
+    req.set(http::field::host, "localhost");
+    req.set(http::field::content_type, "application/json");
+    req.body() = R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+    outcome out;
+    auto started = co_await net::upstream_call::start(pool, std::move(req), limits);
+    auto* call = std::get_if<std::unique_ptr<net::upstream_call>>(&started);
+    if (call == nullptr) {
+      out.error = std::get<net::failure>(started);
+      co_return out;
+    }
+    while (co_await (*call)->read_some(out.body, wait)) {
+    }
+    out.error = (*call)->error();
+    out.finished = !out.error;
+    co_return out;
+  }
+
+  asio::io_context io_;
+  std::unique_ptr<fake::server> upstream_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::unique_ptr<net::connection_pool> pool_;
+};
+
+// A lazily kept deadline must move with every read: twelve events 50 ms apart last 600 ms,
+// longer than the 400 ms idle gap, and none of the gaps comes near it.
+TEST_P(BodyDeadline, AStreamThatKeepsArrivingOutlivesItsIdleGap) {
+  fake::script s{200, sse_events(12)};
+  s.gap = 50ms;
+  upstream_->push(s);
+  net::deadlines limits;
+  limits.idle_gap = 400ms;
+  auto r = read_stream(limits);
+  ASSERT_TRUE(r.finished) << (r.error ? r.error->describe() : "unfinished");
+  EXPECT_NE(r.body.find("w11"), std::string::npos);
+  EXPECT_NE(r.body.find("[DONE]"), std::string::npos);
+}
+
+// An upstream that goes silent mid-body fails the read as a timeout of the body stage, with
+// what came before it delivered.
+TEST_P(BodyDeadline, ASilentStreamFailsAtItsIdleGap) {
+  fake::script s{200, sse_events(5)};
+  s.fault_kind = fake::fault::stall;
+  s.fault_after_events = 2;
+  upstream_->push(s);
+  net::deadlines limits;
+  limits.idle_gap = 200ms;
+  auto r = read_stream(limits);
+  ASSERT_TRUE(r.error.has_value()) << "the read did not end";
+  EXPECT_TRUE(r.error->timed_out);
+  EXPECT_EQ(r.error->stage, net::failure_stage::body);
+  EXPECT_NE(r.body.find("w1"), std::string::npos);
+  EXPECT_EQ(r.body.find("w2"), std::string::npos);
+}
+
+// A read that asks for less than the armed deadline (the relay's 100 ms wait for the end of a
+// body after [DONE]) gets it: with a 60 s idle gap armed, the silent upstream is given up on
+// within the bound, not after a minute.
+TEST_P(BodyDeadline, ANearerDeadlineForOneReadApplies) {
+  fake::script s{200, sse_events(3)};
+  s.fault_kind = fake::fault::stall;
+  s.fault_after_events = 1;
+  upstream_->push(s);
+  net::deadlines limits;
+  limits.idle_gap = 60s;
+  auto r = read_stream(limits, net::millis(150), 10s);
+  ASSERT_TRUE(r.error.has_value()) << "the nearer deadline did not apply";
+  EXPECT_TRUE(r.error->timed_out);
+}
+
+// After a call that ended by its deadline, the connection is not pooled, and the next call
+// works on a fresh one (the cancelled timer of the first leaves nothing behind).
+TEST_P(BodyDeadline, ATimedOutConnectionIsNotReused) {
+  fake::script stalled{200, sse_events(3)};
+  stalled.fault_kind = fake::fault::stall;
+  stalled.fault_after_events = 1;
+  upstream_->push(stalled);
+  net::deadlines limits;
+  limits.idle_gap = 150ms;
+  auto first = read_stream(limits);
+  ASSERT_TRUE(first.error.has_value());
+  EXPECT_EQ(pool_->idle_count(), 0u);
+  upstream_->push(fake::script{200, sse_events(2)});
+  auto second = read_stream(limits);
+  EXPECT_TRUE(second.finished) << (second.error ? second.error->describe() : "unfinished");
+  EXPECT_EQ(pool_->idle_count(), 1u);
+  EXPECT_EQ(pool_->stats().connects, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(TlsAndPlain, BodyDeadline, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "tls" : "plain"; });
+
+}  // namespace
+}  // namespace interlingua
