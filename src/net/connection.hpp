@@ -31,7 +31,11 @@ class connection {
       plain_.emplace(ex);
     }
   }
-  ~connection() { stop_body_deadline(); }
+  ~connection() {
+    if (watch_) {
+      watch_->owner = nullptr;  // the timer's last handler, aborted, finds no one
+    }
+  }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -67,21 +71,22 @@ class connection {
     }
     buffer.shrink_to_fit();
     chunk_.reset();
-    stop_body_deadline();
-    timer_.reset();
     return true;
   }
 
-  // The deadline of body reads: the next read must complete by now + `d`. Kept lazily, as
-  // nginx keeps its timers: one timer wait stays armed across reads and is moved only when it
-  // fires before the deadline (or when a read asks for a nearer one), so a streamed event costs
-  // a clock read here, not beast's per-read timer start and cancel — a posted completion, a
-  // scheduler round and, at low concurrency, a timerfd_settime (bench/RESULTS.md). When the
-  // deadline passes the socket's operations are cancelled; body_deadline_passed() tells that
-  // from other failures.
-  void body_deadline(std::chrono::milliseconds d);
-  void stop_body_deadline();
-  bool body_deadline_passed() const { return watch_ && watch_->passed; }
+  // The deadline of an exchange's reads and writes once connected: each must complete by
+  // now + `d`. Kept lazily, as nginx keeps its timers: one timer wait stays armed across
+  // operations (and across the calls of a pooled connection) and is moved only when it fires
+  // before the deadline or an operation asks for a nearer one. A streamed event or a request
+  // thus costs a clock read here, not beast's per-operation timer start and cancel — a posted
+  // completion, a scheduler round and, at low concurrency, a timerfd_settime (bench/RESULTS.md).
+  // When the deadline passes, the socket's operations are cancelled; deadline_passed() tells
+  // that from other failures. stop_deadline() ends it when the exchange is over: a pooled
+  // connection must not hold a pending wait (it would keep its io_context from running out of
+  // work).
+  void deadline(std::chrono::milliseconds d);
+  void stop_deadline();
+  bool deadline_passed() const { return watch_ && watch_->passed; }
 
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
@@ -89,11 +94,11 @@ class connection {
   bool reused = false;
 
  private:
-  // Shared with the timer's handler, which may run after the connection (or this use of it)
-  // is gone.
+  // Shared with the timer's handler, which may run after the connection is gone.
   struct deadline_watch {
-    connection* owner = nullptr;  // null once stopped
+    connection* owner = nullptr;  // null once the connection is gone
     std::chrono::steady_clock::time_point at{};
+    bool active = false;   // a deadline applies now
     bool waiting = false;  // a timer wait is armed (or its completion queued)
     bool passed = false;
   };

@@ -65,20 +65,54 @@ asio::awaitable<std::optional<failure>> connect(connection& c, connection_pool& 
   co_return std::nullopt;
 }
 
+failure fail(failure_stage stage, boost::system::error_code ec, const connection& c) {
+  return failure{stage, ec, ec == beast::error::timeout || c.deadline_passed()};
+}
+
+// The request, over TLS: beast's serializer through the TLS stream.
+asio::awaitable<boost::system::error_code> write_request(connection::tls_stream& stream,
+                                                         http::request<http::string_body>& req) {
+  auto [ec, n] = co_await http::async_write(stream, req, use_tuple);
+  co_return ec;
+}
+
+// The request, over plain TCP: written at once with non-blocking sends when the kernel takes it
+// whole (it nearly always does: a request is small and the socket idle), else the serializer
+// goes on asynchronously from where the kernel stopped. No posted completion when it fits.
+asio::awaitable<boost::system::error_code> write_request(beast::tcp_stream& stream,
+                                                         http::request<http::string_body>& req) {
+  auto& socket = stream.socket();
+  boost::system::error_code ec;
+  if (!socket.non_blocking()) {
+    socket.non_blocking(true, ec);  // once per connection; async operations are unaffected
+  }
+  http::request_serializer<http::string_body> sr{req};
+  while (!ec && !sr.is_done()) {
+    http::write_some(stream, sr, ec);
+  }
+  if (sr.is_done() || ec != asio::error::would_block) {
+    co_return ec;
+  }
+  auto [wec, n] = co_await http::async_write(stream, sr, use_tuple);
+  co_return wec;
+}
+
 template <class Stream>
 asio::awaitable<std::optional<failure>> exchange_head(Stream& stream, connection& c,
                                                       http::request<http::string_body>& request,
                                                       const deadlines& limits) {
-  c.lowest().expires_after(limits.first_byte);
-  auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
+  // From here on the connection's own lazy deadline applies, not beast's per-operation timer.
+  c.lowest().expires_never();
+  c.deadline(limits.first_byte);
+  auto wec = co_await write_request(stream, request);
   if (wec) {
-    co_return fail(failure_stage::write, wec);
+    co_return fail(failure_stage::write, wec, c);
   }
   c.parser.emplace();
   c.parser->body_limit(boost::none);  // the caller bounds what it keeps
   auto [rec, read] = co_await http::async_read_header(stream, c.buffer, *c.parser, use_tuple);
   if (rec) {
-    co_return fail(failure_stage::first_byte, rec);
+    co_return fail(failure_stage::first_byte, rec, c);
   }
   co_return std::nullopt;
 }
@@ -140,18 +174,29 @@ asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection&
 
 }  // namespace
 
-void connection::body_deadline(std::chrono::milliseconds d) {
+void connection::deadline(std::chrono::milliseconds d) {
   const auto at = std::chrono::steady_clock::now() + d;
   if (!watch_) {
-    if (!timer_) {
-      timer_.emplace(lowest().get_executor());
-    }
+    timer_.emplace(lowest().get_executor());
     watch_ = std::make_shared<deadline_watch>();
     watch_->owner = this;
   }
   watch_->at = at;
+  watch_->active = true;
+  watch_->passed = false;
   if (!watch_->waiting || timer_->expiry() > at) {
     arm_timer(watch_);
+  }
+}
+
+void connection::stop_deadline() {
+  if (!watch_ || !watch_->active) {
+    return;
+  }
+  watch_->active = false;
+  if (watch_->waiting) {
+    watch_->waiting = false;
+    timer_->cancel();  // a completion already queued finds the deadline inactive
   }
 }
 
@@ -163,8 +208,12 @@ void connection::arm_timer(const std::shared_ptr<deadline_watch>& w) {
     if (ec == asio::error::operation_aborted || c == nullptr) {
       return;
     }
+    if (!w->active) {
+      w->waiting = false;  // nothing to watch until the next deadline() arms it again
+      return;
+    }
     if (std::chrono::steady_clock::now() < w->at) {
-      c->arm_timer(w);  // reads went on: wait for the deadline they moved
+      c->arm_timer(w);  // operations went on: wait for the deadline they moved
       return;
     }
     w->waiting = false;
@@ -172,17 +221,6 @@ void connection::arm_timer(const std::shared_ptr<deadline_watch>& w) {
     boost::system::error_code ignored;
     c->lowest().socket().cancel(ignored);
   });
-}
-
-void connection::stop_body_deadline() {
-  if (!watch_) {
-    return;
-  }
-  watch_->owner = nullptr;
-  watch_.reset();
-  if (timer_) {
-    timer_->cancel();
-  }
 }
 
 connection_pool::connection_pool(asio::any_io_executor ex, endpoint ep,
@@ -296,15 +334,13 @@ upstream_call::upstream_call(connection_pool& pool, std::unique_ptr<connection> 
     : pool_(pool),
       conn_(std::move(c)),
       limits_(limits),
-      started_(std::chrono::steady_clock::now()) {
-  conn_->lowest().expires_never();  // the body's reads run under body_deadline
-}
+      started_(std::chrono::steady_clock::now()) {}
 
 upstream_call::~upstream_call() {
   if (!conn_) {
     return;
   }
-  conn_->stop_body_deadline();
+  conn_->stop_deadline();
   if (finished_ && !failure_ && conn_->parser->keep_alive()) {
     pool_.give_back(std::move(conn_));
   } else {
@@ -330,7 +366,7 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
     finished_ = true;
     co_return false;
   }
-  conn_->body_deadline(wait.value_or(limits_.idle_gap));
+  conn_->deadline(wait.value_or(limits_.idle_gap));
   boost::system::error_code ec;
   if (conn_->is_tls()) {
     ec = co_await read_body(conn_->tls(), *conn_);
@@ -340,9 +376,7 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
   std::size_t n = connection::chunk_size - conn_->parser->get().body().size;
   out.append(conn_->chunk(), n);
   if (ec) {
-    failure_ = conn_->body_deadline_passed()
-                   ? failure{failure_stage::body, beast::error::timeout, true}
-                   : fail(failure_stage::body, ec);
+    failure_ = fail(failure_stage::body, ec, *conn_);
     co_return false;
   }
   if (conn_->parser->is_done()) {

@@ -102,14 +102,41 @@ asio::awaitable<void> dispatch(http_server::worker& w, exchange& ex, const optio
   }
 }
 
+// Parses what the buffer already holds — usually the whole request, which await_next_request
+// read — as beast's async_read would first do, but without its posted completion when no more
+// I/O is needed. False when the request needs more bytes from the socket.
+bool parse_buffered(http::request_parser<http::string_body>& parser, beast::flat_buffer& buffer,
+                    boost::system::error_code& ec) {
+  parser.eager(true);
+  while (buffer.size() > 0 && !parser.is_done()) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec) {
+      return true;
+    }
+    if (used == 0) {
+      return false;
+    }
+  }
+  return parser.is_done();
+}
+
 // One request: parse, dispatch, log. Returns whether the connection may serve another.
 asio::awaitable<bool> serve_request(http_server::worker& w, beast::tcp_stream& stream,
                                     beast::flat_buffer& buffer, const options& opts) {
   http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
   parser.body_limit(opts.max_body_bytes);
-  stream.expires_after(opts.read_timeout);
-  auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  boost::system::error_code ec;
+  if (!parse_buffered(parser, buffer, ec)) {
+    stream.expires_after(opts.read_timeout);
+    auto [rec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    ec = rec;
+  }
   if (ec) {
     co_return co_await reject_read_error(stream, ec);
   }

@@ -1,8 +1,9 @@
-// The deadline of body reads (connection::body_deadline): kept lazily, so that a streamed event
-// costs no timer work. What must hold is what a per-read timer gave: a body that keeps arriving
-// is never cut however long it lasts, a body that goes silent fails at its idle gap as a timeout,
-// and a read that asks for a nearer deadline gets it. Over TLS and over plain HTTP, since the
-// two read through different stream layers.
+// The deadline of an upstream exchange once connected (connection::deadline): kept lazily, so
+// that a request or a streamed event costs no timer work. What must hold is what a per-read
+// timer gave: a response head that never comes fails at the first-byte deadline, a body that
+// keeps arriving is never cut however long it lasts, a body that goes silent fails at its idle
+// gap as a timeout, and a read that asks for a nearer deadline gets it. Over TLS and over plain
+// HTTP, since the two read and write through different stream layers.
 
 #include <gtest/gtest.h>
 
@@ -40,9 +41,9 @@ struct outcome {
   std::optional<net::failure> error;
 };
 
-class BodyDeadline : public ::testing::TestWithParam<bool> {
+class UpstreamDeadline : public ::testing::TestWithParam<bool> {
  protected:
-  BodyDeadline() {
+  UpstreamDeadline() {
     fake::options fo;
     fo.tls = GetParam();
     if (fo.tls) {
@@ -103,9 +104,24 @@ class BodyDeadline : public ::testing::TestWithParam<bool> {
   std::unique_ptr<net::connection_pool> pool_;
 };
 
+// An upstream that takes the request and never answers fails at the first-byte deadline, as
+// a timeout of that stage (the gateway's 504), and its connection is not pooled.
+TEST_P(UpstreamDeadline, NoResponseHeadFailsAtTheFirstByteDeadline) {
+  fake::script s{200, sse_events(1)};
+  s.first_byte_delay = 60s;
+  upstream_->push(s);
+  net::deadlines limits;
+  limits.first_byte = 200ms;
+  auto r = read_stream(limits);
+  ASSERT_TRUE(r.error.has_value()) << "the call did not end";
+  EXPECT_TRUE(r.error->timed_out);
+  EXPECT_EQ(r.error->stage, net::failure_stage::first_byte);
+  EXPECT_EQ(pool_->idle_count(), 0u);
+}
+
 // A lazily kept deadline must move with every read: twelve events 50 ms apart last 600 ms,
 // longer than the 400 ms idle gap, and none of the gaps comes near it.
-TEST_P(BodyDeadline, AStreamThatKeepsArrivingOutlivesItsIdleGap) {
+TEST_P(UpstreamDeadline, AStreamThatKeepsArrivingOutlivesItsIdleGap) {
   fake::script s{200, sse_events(12)};
   s.gap = 50ms;
   upstream_->push(s);
@@ -119,7 +135,7 @@ TEST_P(BodyDeadline, AStreamThatKeepsArrivingOutlivesItsIdleGap) {
 
 // An upstream that goes silent mid-body fails the read as a timeout of the body stage, with
 // what came before it delivered.
-TEST_P(BodyDeadline, ASilentStreamFailsAtItsIdleGap) {
+TEST_P(UpstreamDeadline, ASilentStreamFailsAtItsIdleGap) {
   fake::script s{200, sse_events(5)};
   s.fault_kind = fake::fault::stall;
   s.fault_after_events = 2;
@@ -137,7 +153,7 @@ TEST_P(BodyDeadline, ASilentStreamFailsAtItsIdleGap) {
 // A read that asks for less than the armed deadline (the relay's 100 ms wait for the end of a
 // body after [DONE]) gets it: with a 60 s idle gap armed, the silent upstream is given up on
 // within the bound, not after a minute.
-TEST_P(BodyDeadline, ANearerDeadlineForOneReadApplies) {
+TEST_P(UpstreamDeadline, ANearerDeadlineForOneReadApplies) {
   fake::script s{200, sse_events(3)};
   s.fault_kind = fake::fault::stall;
   s.fault_after_events = 1;
@@ -151,7 +167,7 @@ TEST_P(BodyDeadline, ANearerDeadlineForOneReadApplies) {
 
 // After a call that ended by its deadline, the connection is not pooled, and the next call
 // works on a fresh one (the cancelled timer of the first leaves nothing behind).
-TEST_P(BodyDeadline, ATimedOutConnectionIsNotReused) {
+TEST_P(UpstreamDeadline, ATimedOutConnectionIsNotReused) {
   fake::script stalled{200, sse_events(3)};
   stalled.fault_kind = fake::fault::stall;
   stalled.fault_after_events = 1;
@@ -168,7 +184,7 @@ TEST_P(BodyDeadline, ATimedOutConnectionIsNotReused) {
   EXPECT_EQ(pool_->stats().connects, 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(TlsAndPlain, BodyDeadline, ::testing::Values(true, false),
+INSTANTIATE_TEST_SUITE_P(TlsAndPlain, UpstreamDeadline, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "tls" : "plain"; });
 
 }  // namespace
