@@ -31,6 +31,8 @@ def load(path):
         except json.JSONDecodeError:
             continue
         key = (r["scenario"], r["target"])
+        if "cpu_ticks" in r and isinstance(r["result"], dict):
+            r["result"]["cpu_s"] = r["cpu_ticks"] / r.get("clk_tck", 100)
         if r["scenario"] == "memory" and key in rows:
             rows[key].update(r["result"])
         else:
@@ -63,6 +65,15 @@ def ratio(a, b):
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or b <= 0 or a < 0:
         return "n/a"
     return f"{a / b:.2f}×"
+
+
+def cpu_per(r, per=1):
+    """The proxy's CPU time (user + system, all threads) per request answered in the row's run,
+    warm-up included, divided further by `per` (deltas per stream); "" when not measured."""
+    n = r.get("completed_all", 0) * per
+    if "cpu_s" not in r or not n:
+        return ""
+    return f"{r['cpu_s'] / n * 1e6:,.1f} µs"
 
 
 def table(header, rows):
@@ -179,7 +190,7 @@ def main():
             rows.append([name, us(b.get("latency_p50_us")), us(b.get("latency_p99_us")),
                          us(r.get("latency_p50_us")), us(r.get("latency_p99_us")),
                          us(a50), us(a99), ratio(a50, ng50), ratio(a99, ng99),
-                         us(over_ng) if over_ng is not None else "", f"{int(r.get('ok', 0))}/{errs}"])
+                         us(over_ng) if over_ng is not None else "", cpu_per(r), f"{int(r.get('ok', 0))}/{errs}"])
             if t in ("interactions-openai", "sessions-openai", "interactions-anthropic") and a99 is not None:
                 targets.append((f"Added p99, unary, {name.replace('interlingua ', '')} ≤ 100 µs", us(a99),
                                 added_verdict(a99, 100)))
@@ -194,9 +205,13 @@ def main():
                   "Added = through − direct, per percentile (the fake provider straight, same prompt, "
                   "OpenAI `/v1/chat/completions` or Anthropic `/v1/messages`; the baseline is run at the start and at "
                   "the end of the scenario and the run with the lower p99 is used). \"p99 − nginx's p99\" compares two "
-                  "one-hop paths to the same fake provider directly: it does not depend on the direct baseline's tail.\n")
+                  "one-hop paths to the same fake provider directly: it does not depend on the direct baseline's tail. "
+                  "CPU per request = the proxy's user + system time over the row's run (all its threads and "
+                  "processes, from `/proc`, 10 ms ticks) ÷ requests answered: steadier than the tails on a shared "
+                  "machine, it is what each request costs the proxy, wake-ups included.\n")
         md.append(table(["Path", "direct p50", "direct p99", "through p50", "through p99", "added p50",
-                         "added p99", "added p50 ÷ nginx", "added p99 ÷ nginx", "p99 − nginx's p99", "ok/errors"], rows))
+                         "added p99", "added p50 ÷ nginx", "added p99 ÷ nginx", "p99 − nginx's p99",
+                         "CPU per request", "ok/errors"], rows))
         md.append("")
 
     # --- 2. throughput -------------------------------------------------------------------
@@ -266,7 +281,8 @@ def main():
             errs = int(r.get("http_errors", 0) + r.get("io_errors", 0) + r.get("unfinished", 0))
             rows.append([name, us(r.get("ttft_p50_us")), us(r.get("ttft_p99_us")), us(a50) if base else "",
                          us(a99) if base else "", ratio(a99, ng99) if base else "", ms(r.get("max_gap_p99_us")), ms(gap),
-                         ratio(gap, worst.get("nginx-openai")) if t != "nginx-openai" else "", f"{int(r.get('ok', 0))}/{errs}"])
+                         ratio(gap, worst.get("nginx-openai")) if t != "nginx-openai" else "",
+                         cpu_per(r, int(meta.get("st_events", 0) or 0)), f"{int(r.get('ok', 0))}/{errs}"])
             if t in ("interactions-openai", "sessions-openai", "interactions-anthropic"):
                 if a99 is not None:
                     targets.append((f"Added TTFT p99, {name.replace('interlingua ', '')} ≤ 200 µs", us(a99),
@@ -278,9 +294,9 @@ def main():
         md.append(f"Open loop at {meta.get('st_rate')} streams/s for {meta.get('st_duration')} s (about "
                   f"{float(meta.get('st_rate', 0)) * int(meta.get('st_events', 0)) * int(meta.get('st_gap_ms', 0)) / 1000:.0f} streams open at once). "
                   "Time to first token (TTFT) = scheduled send → first SSE event containing the first delta's text "
-                  "(`t00`); the role-only first chunk does not count. Gap = largest time between two consecutive SSE events of a stream, from its first event to the one carrying the last delta (`t63`), so the end-of-stream bookkeeping (usage chunk, `[DONE]`) is not counted.\n")
+                  "(`t00`); the role-only first chunk does not count. Gap = largest time between two consecutive SSE events of a stream, from its first event to the one carrying the last delta (`t63`), so the end-of-stream bookkeeping (usage chunk, `[DONE]`) is not counted. CPU per delta = the proxy's CPU over the row's run ÷ (streams × deltas): a stream's whole cost, its set-up included, spread over its deltas.\n")
         md.append(table(["Path", "TTFT p50", "TTFT p99", "added p50", "added p99", "added p99 ÷ nginx",
-                         "worst gap p99", "worst gap", "worst gap ÷ nginx", "ok/errors"], rows))
+                         "worst gap p99", "worst gap", "worst gap ÷ nginx", "CPU per delta", "ok/errors"], rows))
         md.append("")
 
     # --- 4/5. held streams and memory ----------------------------------------------------

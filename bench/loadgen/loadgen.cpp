@@ -695,6 +695,9 @@ struct results {
   series gen_lag;   // loadgen lateness (dispatched - scheduled)
   std::uint64_t ok = 0, http_errors = 0, io_errors = 0, unfinished = 0, retries = 0;
   std::uint64_t scheduled = 0;
+  // Every request answered and every SSE event received, warm-up included: what the server did
+  // work for, to divide its CPU time by (bench/run's "CPU per request / per event").
+  std::uint64_t completed_all = 0, events_all = 0;
   double measure_s = 0;
   double achieved_rps = 0;
   double offered_rps = 0;
@@ -755,6 +758,10 @@ results run_rate(engine& e, const options& o, double rate, double warmup, double
       return;
     }
     --outstanding;
+    if (out == outcome::ok) {
+      ++r.completed_all;
+      r.events_all += std::uint64_t(rq.events);
+    }
     if (out == outcome::ok) record(r, rq, t, o);
     else if (rq.measured) (out == outcome::http_error ? r.http_errors : r.io_errors)++;
     if (out == outcome::io_error && !queue.empty() && int(e.open_count) < max_conns) {
@@ -868,6 +875,8 @@ void put_results(json_out& j, results& r, const options& o) {
   j.num("achieved_rps", r.achieved_rps);
   j.num("ok", double(r.ok));
   j.num("scheduled", double(r.scheduled));
+  j.num("completed_all", double(r.completed_all));
+  j.num("events_all", double(r.events_all));
   j.num("http_errors", double(r.http_errors));
   j.num("io_errors", double(r.io_errors));
   j.num("unfinished", double(r.unfinished));
