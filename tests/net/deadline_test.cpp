@@ -9,6 +9,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <openssl/pem.h>
@@ -78,8 +81,20 @@ class UpstreamDeadline : public ::testing::TestWithParam<bool> {
     return fut.get();
   }
 
+  // As read_stream, pausing `pause` between reads, as a relay does while its client is slow.
+  outcome read_stream_slowly(net::deadlines limits, net::millis pause) {
+    auto fut = asio::co_spawn(io_, run(*pool_, limits, std::nullopt, pause), asio::use_future);
+    io_.restart();
+    io_.run_for(20s);
+    if (fut.wait_for(0s) != std::future_status::ready) {
+      return {};
+    }
+    return fut.get();
+  }
+
   static asio::awaitable<outcome> run(net::connection_pool& pool, net::deadlines limits,
-                                      std::optional<net::millis> wait) {
+                                      std::optional<net::millis> wait,
+                                      net::millis pause = net::millis(0)) {
     http::request<http::string_body> req{http::verb::post, "/v1/chat/completions", 11};
     req.set(http::field::host, "localhost");
     req.set(http::field::content_type, "application/json");
@@ -92,6 +107,10 @@ class UpstreamDeadline : public ::testing::TestWithParam<bool> {
       co_return out;
     }
     while (co_await (*call)->read_some(out.body, wait)) {
+      if (pause.count() > 0) {
+        asio::steady_timer t(co_await asio::this_coro::executor, pause);
+        co_await t.async_wait(asio::use_awaitable);
+      }
     }
     out.error = (*call)->error();
     out.finished = !out.error;
@@ -151,14 +170,15 @@ TEST_P(UpstreamDeadline, ASilentStreamFailsAtItsIdleGap) {
 }
 
 // A read that asks for less than the armed deadline (the relay's 100 ms wait for the end of a
-// body after [DONE]) gets it: with a 60 s idle gap armed, the silent upstream is given up on
-// within the bound, not after a minute.
+// body after [DONE]) gets it: with the 60 s first-byte deadline of the head still armed, the
+// silent upstream is given up on within the bound, not after a minute.
 TEST_P(UpstreamDeadline, ANearerDeadlineForOneReadApplies) {
   fake::script s{200, sse_events(3)};
   s.fault_kind = fake::fault::stall;
   s.fault_after_events = 1;
   upstream_->push(s);
   net::deadlines limits;
+  limits.first_byte = 60s;
   limits.idle_gap = 60s;
   auto r = read_stream(limits, net::millis(150), 10s);
   ASSERT_TRUE(r.error.has_value()) << "the nearer deadline did not apply";
@@ -182,6 +202,34 @@ TEST_P(UpstreamDeadline, ATimedOutConnectionIsNotReused) {
   EXPECT_TRUE(second.finished) << (second.error ? second.error->describe() : "unfinished");
   EXPECT_EQ(pool_->idle_count(), 1u);
   EXPECT_EQ(pool_->stats().connects, 2u);
+}
+
+// The deadline bounds each operation, not the time between them: a relay held up by a slow
+// client for longer than the idle gap between two reads still gets the rest of the body, and the
+// connection goes back to the pool (beast's per-read timers behaved the same).
+TEST_P(UpstreamDeadline, TimeBetweenReadsDoesNotCount) {
+  upstream_->push(fake::script{200, sse_events(4)});
+  net::deadlines limits;
+  limits.idle_gap = 100ms;
+  auto r = read_stream_slowly(limits, 250ms);
+  ASSERT_TRUE(r.finished) << (r.error ? r.error->describe() : "unfinished");
+  EXPECT_NE(r.body.find("[DONE]"), std::string::npos);
+  EXPECT_EQ(pool_->idle_count(), 1u);
+}
+
+// When an exchange ends its deadline's timer wait is cancelled: a pooled connection holds no
+// pending operation, so the io_context runs out of work at once instead of a minute later.
+TEST_P(UpstreamDeadline, APooledConnectionHoldsNoPendingWait) {
+  upstream_->push(fake::script{200, sse_events(2)});
+  net::deadlines limits;
+  limits.first_byte = 60s;
+  limits.idle_gap = 60s;
+  auto r = read_stream(limits);
+  ASSERT_TRUE(r.finished) << (r.error ? r.error->describe() : "unfinished");
+  ASSERT_EQ(pool_->idle_count(), 1u);
+  io_.restart();
+  io_.run_for(5s);
+  EXPECT_TRUE(io_.stopped()) << "something is still pending on the pooled connection";
 }
 
 INSTANTIATE_TEST_SUITE_P(TlsAndPlain, UpstreamDeadline, ::testing::Values(true, false),
