@@ -81,7 +81,9 @@ class connection {
   // thus costs a clock read here, not beast's per-operation timer start and cancel — a posted
   // completion, a scheduler round and, at low concurrency, a timerfd_settime (bench/RESULTS.md).
   // When the deadline passes, the socket's operations are cancelled; deadline_passed() tells
-  // that from other failures. stop_deadline() ends it when the exchange is over: a pooled
+  // that from other failures. Beast's own timer is off from the first write of an exchange on,
+  // so every operation from there must be preceded by a deadline() call or it has no bound.
+  // stop_deadline() ends it when the exchange is over: a pooled
   // connection must not hold a pending wait (it would keep its io_context from running out of
   // work).
   void deadline(std::chrono::milliseconds d);

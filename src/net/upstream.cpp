@@ -65,8 +65,11 @@ asio::awaitable<std::optional<failure>> connect(connection& c, connection_pool& 
   co_return std::nullopt;
 }
 
+// A timeout is beast's (connect, handshake) or the connection's deadline cancelling the
+// operation; a reset or an end of stream that arrived as the deadline passed stays what it was.
 failure fail(failure_stage stage, boost::system::error_code ec, const connection& c) {
-  return failure{stage, ec, ec == beast::error::timeout || c.deadline_passed()};
+  const bool cancelled_by_deadline = ec == asio::error::operation_aborted && c.deadline_passed();
+  return failure{stage, ec, ec == beast::error::timeout || cancelled_by_deadline};
 }
 
 // The request, over TLS: beast's serializer through the TLS stream.
