@@ -42,6 +42,9 @@ http_server::~http_server() {
   if (!stopped_ && !threads_.empty()) {
     shutdown(std::chrono::milliseconds(0));
   }
+  // Here, not by member destruction: the connection coroutines destroyed with the workers'
+  // io_contexts still count themselves out of connections_.
+  workers_.clear();
 }
 
 // Accepts until the acceptor is closed (drain). Each connection is its own coroutine.
@@ -130,7 +133,10 @@ bool http_server::shutdown(std::chrono::milliseconds grace) {
     t.join();
   }
   threads_.clear();
-  workers_.clear();
+  // The workers' io_contexts stay (stopped) until the server is destroyed: a store call still
+  // running on the store pool hands its completion to its worker's executor when it finishes,
+  // and the application joins that pool after this returns (ASan caught the completion of a
+  // late store write touching a destroyed io_context).
   stopped_ = true;
   return clean;
 }
