@@ -26,9 +26,9 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -99,7 +99,8 @@ struct options {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) die("cannot read " + path);
+  if (!in)
+    die("cannot read " + path);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -107,7 +108,8 @@ std::string read_file(const std::string& path) {
 
 options parse(int argc, char** argv) {
   options o;
-  if (argc < 2) die("usage: loadgen MODE [--flag value]... (see the comment at the top of loadgen.cpp)");
+  if (argc < 2)
+    die("usage: loadgen MODE [--flag value]... (see the comment at the top of loadgen.cpp)");
   o.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string f = argv[i];
@@ -115,40 +117,68 @@ options parse(int argc, char** argv) {
       o.sse = true;
       continue;
     }
-    if (i + 1 >= argc) die("missing value for " + f);
+    if (i + 1 >= argc)
+      die("missing value for " + f);
     std::string v = argv[++i];
     auto num = [&] {
       char* end = nullptr;
       double d = std::strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end != '\0') die(f + " needs a number");
+      if (end == v.c_str() || *end != '\0')
+        die(f + " needs a number");
       return d;
     };
-    if (f == "--host") o.host = v;
-    else if (f == "--port") o.port = int(num());
-    else if (f == "--path") o.path = v;
-    else if (f == "--method") o.method = v;
-    else if (f == "--body") o.body = v;
-    else if (f == "--body-file") o.body = read_file(v);
-    else if (f == "--header") o.headers.push_back(v);
-    else if (f == "--label") o.label = v;
-    else if (f == "--rate") o.rate = num();
-    else if (f == "--duration") o.duration = num();
-    else if (f == "--warmup") o.warmup = num();
-    else if (f == "--conns") o.conns = int(num());
-    else if (f == "--bound-ms") o.bound_ms = num();
-    else if (f == "--steps") o.steps = int(num());
-    else if (f == "--marker") o.marker = v;
-    else if (f == "--last-marker") o.last_marker = v;
-    else if (f == "--pace-ms") o.pace_ms = num();
-    else if (f == "--stall-ms") o.stall_ms = num();
-    else if (f == "--ramp") o.ramp = num();
-    else if (f == "--hold") o.hold = num();
-    else if (f == "--streams") o.streams = int(num());
-    else if (f == "--count") o.count = int(num());
-    else if (f == "--hist") o.hist = v;
-    else if (f == "--peak-file") o.peak_file = v;
-    else if (f == "--drain") o.drain = num();
-    else die("unknown flag " + f);
+    if (f == "--host")
+      o.host = v;
+    else if (f == "--port")
+      o.port = int(num());
+    else if (f == "--path")
+      o.path = v;
+    else if (f == "--method")
+      o.method = v;
+    else if (f == "--body")
+      o.body = v;
+    else if (f == "--body-file")
+      o.body = read_file(v);
+    else if (f == "--header")
+      o.headers.push_back(v);
+    else if (f == "--label")
+      o.label = v;
+    else if (f == "--rate")
+      o.rate = num();
+    else if (f == "--duration")
+      o.duration = num();
+    else if (f == "--warmup")
+      o.warmup = num();
+    else if (f == "--conns")
+      o.conns = int(num());
+    else if (f == "--bound-ms")
+      o.bound_ms = num();
+    else if (f == "--steps")
+      o.steps = int(num());
+    else if (f == "--marker")
+      o.marker = v;
+    else if (f == "--last-marker")
+      o.last_marker = v;
+    else if (f == "--pace-ms")
+      o.pace_ms = num();
+    else if (f == "--stall-ms")
+      o.stall_ms = num();
+    else if (f == "--ramp")
+      o.ramp = num();
+    else if (f == "--hold")
+      o.hold = num();
+    else if (f == "--streams")
+      o.streams = int(num());
+    else if (f == "--count")
+      o.count = int(num());
+    else if (f == "--hist")
+      o.hist = v;
+    else if (f == "--peak-file")
+      o.peak_file = v;
+    else if (f == "--drain")
+      o.drain = num();
+    else
+      die("unknown flag " + f);
   }
   return o;
 }
@@ -164,18 +194,21 @@ struct series {
     sorted = false;
   }
   void sort() {
-    if (!sorted) std::sort(v.begin(), v.end());
+    if (!sorted)
+      std::sort(v.begin(), v.end());
     sorted = true;
   }
   double pct_us(double p) {
-    if (v.empty()) return -1;
+    if (v.empty())
+      return -1;
     sort();
     std::size_t rank = std::size_t(std::ceil(p / 100.0 * double(v.size())));
     rank = std::clamp<std::size_t>(rank, 1, v.size());
     return double(v[rank - 1]) / 1000.0;
   }
   double mean_us() const {
-    if (v.empty()) return -1;
+    if (v.empty())
+      return -1;
     long double s = 0;
     for (ns x : v) s += x;
     return double(s / v.size()) / 1000.0;
@@ -185,7 +218,8 @@ struct series {
 struct json_out {
   std::string s = "{";
   void sep() {
-    if (s.size() > 1) s += ',';
+    if (s.size() > 1)
+      s += ',';
   }
   void str(const char* k, const std::string& v) {
     sep();
@@ -193,7 +227,8 @@ struct json_out {
     s += k;
     s += "\":\"";
     for (char c : v) {
-      if (c == '"' || c == '\\') s += '\\';
+      if (c == '"' || c == '\\')
+        s += '\\';
       s += c;
     }
     s += '"';
@@ -201,8 +236,10 @@ struct json_out {
   void num(const char* k, double v) {
     sep();
     char buf[64];
-    if (std::isfinite(v)) std::snprintf(buf, sizeof buf, "\"%s\":%.3f", k, v);
-    else std::snprintf(buf, sizeof buf, "\"%s\":null", k);
+    if (std::isfinite(v))
+      std::snprintf(buf, sizeof buf, "\"%s\":%.3f", k, v);
+    else
+      std::snprintf(buf, sizeof buf, "\"%s\":null", k);
     s += buf;
   }
   void raw(const char* k, const std::string& v) {
@@ -224,10 +261,12 @@ struct json_out {
 };
 
 void write_hist(const std::string& path, series& x) {
-  if (path.empty()) return;
+  if (path.empty())
+    return;
   x.sort();
   FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) die("cannot write " + path);
+  if (!f)
+    die("cannot write " + path);
   const std::size_t n = x.v.size();
   for (std::size_t i = 0; i < n; ++i) {
     // (i+1)/n is the quantile this sample closes; plotted as 1/(1-q) on a log axis.
@@ -241,8 +280,9 @@ void write_hist(const std::string& path, series& x) {
 // Connections and the HTTP/1.1 response parser
 
 struct request_state {
-  ns scheduled = 0;   // open loop: when it was due; closed loop: when it was sent
-  ns dispatched = 0;  // when the loop picked it up (loadgen's own lateness = dispatched - scheduled)
+  ns scheduled = 0;  // open loop: when it was due; closed loop: when it was sent
+  ns dispatched =
+      0;  // when the loop picked it up (loadgen's own lateness = dispatched - scheduled)
   ns sent = 0;
   ns first_byte = 0;
   ns first_event = 0;
@@ -297,19 +337,23 @@ struct engine {
 
   explicit engine(const options& opts) : o(opts) {
     ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) die("epoll_create1");
+    if (ep < 0)
+      die("epoll_create1");
     addr.sin_family = AF_INET;
     addr.sin_port = htons(std::uint16_t(o.port));
-    if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) die("bad --host (IPv4 only)");
+    if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1)
+      die("bad --host (IPv4 only)");
     std::string r = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" +
                     std::to_string(o.port) + "\r\nUser-Agent: interlingua-loadgen\r\n";
     bool has_ct = false;
     for (const auto& h : o.headers) {
       r += h + "\r\n";
-      if (strncasecmp(h.c_str(), "content-type:", 13) == 0) has_ct = true;
+      if (strncasecmp(h.c_str(), "content-type:", 13) == 0)
+        has_ct = true;
     }
     if (o.method != "GET") {
-      if (!has_ct) r += "Content-Type: application/json\r\n";
+      if (!has_ct)
+        r += "Content-Type: application/json\r\n";
       r += "Content-Length: " + std::to_string(o.body.size()) + "\r\n";
     }
     r += "\r\n" + o.body;
@@ -318,9 +362,11 @@ struct engine {
 
   ~engine() {
     for (auto& c : conns) {
-      if (c->fd >= 0) ::close(c->fd);
+      if (c->fd >= 0)
+        ::close(c->fd);
     }
-    if (ep >= 0) ::close(ep);
+    if (ep >= 0)
+      ::close(ep);
   }
 
   std::uint64_t key(const conn& c) const { return (std::uint64_t(c.gen) << 32) | c.index; }
@@ -329,7 +375,8 @@ struct engine {
     while (!free_slots.empty()) {
       conn* c = free_slots.back();
       free_slots.pop_back();
-      if (c->st == cstate::closed && c->fd < 0) return c;
+      if (c->st == cstate::closed && c->fd < 0)
+        return c;
     }
     conns.push_back(std::make_unique<conn>());
     conns.back()->index = std::uint32_t(conns.size() - 1);
@@ -361,7 +408,8 @@ struct engine {
     epoll_event e{};
     e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     e.data.u64 = key(*c);
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0) die("epoll_ctl");
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0)
+      die("epoll_ctl");
     ++open_count;
     max_conns = std::max(max_conns, open_count);
     return c;
@@ -373,7 +421,8 @@ struct engine {
       c.fd = -1;
       --open_count;
     }
-    if (c.st != cstate::closed) free_slots.push_back(&c);
+    if (c.st != cstate::closed)
+      free_slots.push_back(&c);
     c.st = cstate::closed;
     c.has_request = false;
   }
@@ -382,7 +431,8 @@ struct engine {
     while (!idle.empty()) {
       conn* c = idle.back();
       idle.pop_back();
-      if (c->st == cstate::idle) return c;
+      if (c->st == cstate::idle)
+        return c;
     }
     return nullptr;
   }
@@ -402,16 +452,20 @@ struct engine {
   }
 
   void flush(conn& c) {
-    if (c.st != cstate::busy || c.out_off >= request.size()) return;
-    if (c.out_off == 0) c.rq.sent = now_ns();
+    if (c.st != cstate::busy || c.out_off >= request.size())
+      return;
+    if (c.out_off == 0)
+      c.rq.sent = now_ns();
     while (c.out_off < request.size()) {
-      ssize_t n = ::send(c.fd, request.data() + c.out_off, request.size() - c.out_off, MSG_NOSIGNAL);
+      ssize_t n =
+          ::send(c.fd, request.data() + c.out_off, request.size() - c.out_off, MSG_NOSIGNAL);
       if (n > 0) {
         c.out_off += std::size_t(n);
         c.wrote_any = true;
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
       fail(c);
       return;
     }
@@ -421,34 +475,42 @@ struct engine {
     c.st = cstate::idle;
     c.has_request = false;
     idle.push_back(&c);
-    if (on_idle) on_idle(c);
+    if (on_idle)
+      on_idle(c);
   }
 
   void fail(conn& c) {
     const bool had = c.has_request;
     close(c);
-    if (had && on_done) on_done(c, outcome::io_error);
+    if (had && on_done)
+      on_done(c, outcome::io_error);
   }
 
   void complete(conn& c) {
     const bool ok = c.status >= 200 && c.status < 300;
     const bool reuse = c.keep_alive;
     c.has_request = false;
-    if (!reuse) close(c);
-    else c.st = cstate::idle;
-    if (on_done) on_done(c, ok ? outcome::ok : outcome::http_error);
+    if (!reuse)
+      close(c);
+    else
+      c.st = cstate::idle;
+    if (on_done)
+      on_done(c, ok ? outcome::ok : outcome::http_error);
     if (reuse && c.st == cstate::idle && !c.has_request) {
       idle.push_back(&c);
-      if (on_idle) on_idle(c);
+      if (on_idle)
+        on_idle(c);
     }
   }
 
   void handle(std::uint64_t k, std::uint32_t events) {
     const std::uint32_t index = std::uint32_t(k & 0xffffffffu);
-    if (index >= conns.size()) return;
+    if (index >= conns.size())
+      return;
     conn& c = *conns[index];
     const std::uint32_t gen = std::uint32_t(k >> 32);
-    if (c.gen != gen || c.st == cstate::closed) return;  // stale
+    if (c.gen != gen || c.st == cstate::closed)
+      return;  // stale
     // A callback may close this connection and reuse its slot for a new one: check `gen`.
     auto gone = [&] { return c.gen != gen || c.st == cstate::closed; };
     if (c.st == cstate::connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
@@ -466,11 +528,15 @@ struct engine {
       } else {
         become_idle(c);
       }
-      if (gone()) return;
+      if (gone())
+        return;
     }
-    if (events & EPOLLOUT) flush(c);
-    if (gone()) return;
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read(c);
+    if (events & EPOLLOUT)
+      flush(c);
+    if (gone())
+      return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      read(c);
   }
 
   void read(conn& c) {
@@ -484,14 +550,18 @@ struct engine {
           fail(c);  // bytes nobody asked for
           return;
         }
-        if (c.rq.first_byte == 0) c.rq.first_byte = now_ns();
+        if (c.rq.first_byte == 0)
+          c.rq.first_byte = now_ns();
         c.in.append(buf, std::size_t(n));
         parse(c);
-        if (gone()) return;
+        if (gone())
+          return;
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+      if (n < 0 && errno == EINTR)
+        continue;
       // EOF or error.
       if (c.st == cstate::busy && c.ph == phase::body_eof) {
         c.keep_alive = false;
@@ -504,17 +574,22 @@ struct engine {
   }
 
   void body(conn& c, const char* p, std::size_t n) {
-    if (!o.sse) return;
+    if (!o.sse)
+      return;
     for (std::size_t i = 0; i < n; ++i) {
-      if (p[i] != '\r') c.ev.push_back(p[i]);
+      if (p[i] != '\r')
+        c.ev.push_back(p[i]);
     }
     for (;;) {
       const auto pos = c.ev.find("\n\n");
-      if (pos == std::string::npos) return;
+      if (pos == std::string::npos)
+        return;
       const ns t = now_ns();
       request_state& r = c.rq;
-      if (r.events == 0) r.first_event = t;
-      else if (!r.last_seen) r.max_gap = std::max(r.max_gap, t - r.last_event);
+      if (r.events == 0)
+        r.first_event = t;
+      else if (!r.last_seen)
+        r.max_gap = std::max(r.max_gap, t - r.last_event);
       r.last_event = t;
       ++r.events;
       if (r.first_marker == 0 && !o.marker.empty() &&
@@ -526,7 +601,8 @@ struct engine {
         r.last_seen = true;
       }
       c.ev.erase(0, pos + 2);
-      if (on_event) on_event(c);
+      if (on_event)
+        on_event(c);
     }
   }
 
@@ -536,11 +612,13 @@ struct engine {
 
   bool parse_head(conn& c) {
     const auto end = c.in.find("\r\n\r\n", c.in_off);
-    if (end == std::string::npos) return false;
+    if (end == std::string::npos)
+      return false;
     std::string_view head(c.in.data() + c.in_off, end - c.in_off);
     c.in_off = end + 4;
     c.status = 0;
-    if (head.size() > 12) c.status = std::atoi(std::string(head.substr(9, 3)).c_str());
+    if (head.size() > 12)
+      c.status = std::atoi(std::string(head.substr(9, 3)).c_str());
     const bool http10 = head.substr(0, 8) == "HTTP/1.0";
     c.keep_alive = !http10;
     bool chunked = false;
@@ -548,8 +626,10 @@ struct engine {
     std::size_t pos = head.find("\r\n");
     while (pos != std::string_view::npos && pos < head.size()) {
       const std::size_t next = head.find("\r\n", pos + 2);
-      std::string_view line = head.substr(pos + 2, (next == std::string_view::npos ? head.size() : next) - pos - 2);
-      if (iequals_prefix(line, "content-length:")) length = std::atoll(std::string(line.substr(15)).c_str());
+      std::string_view line =
+          head.substr(pos + 2, (next == std::string_view::npos ? head.size() : next) - pos - 2);
+      if (iequals_prefix(line, "content-length:"))
+        length = std::atoll(std::string(line.substr(15)).c_str());
       else if (iequals_prefix(line, "transfer-encoding:")) {
         std::string v(line.substr(18));
         for (auto& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -557,8 +637,10 @@ struct engine {
       } else if (iequals_prefix(line, "connection:")) {
         std::string v(line.substr(11));
         for (auto& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-        if (v.find("close") != std::string::npos) c.keep_alive = false;
-        if (v.find("keep-alive") != std::string::npos && http10) c.keep_alive = true;
+        if (v.find("close") != std::string::npos)
+          c.keep_alive = false;
+        if (v.find("keep-alive") != std::string::npos && http10)
+          c.keep_alive = true;
       }
       pos = next;
     }
@@ -566,12 +648,15 @@ struct engine {
       c.ph = phase::head;
       return true;
     }
-    if (chunked) c.ph = phase::chunk_size;
+    if (chunked)
+      c.ph = phase::chunk_size;
     else if (length >= 0) {
       c.remaining = std::size_t(length);
       c.ph = length == 0 ? phase::done : phase::body_len;
-    } else if (c.status == 204 || c.status == 304) c.ph = phase::done;
-    else c.ph = phase::body_eof;
+    } else if (c.status == 204 || c.status == 304)
+      c.ph = phase::done;
+    else
+      c.ph = phase::body_eof;
     return true;
   }
 
@@ -580,7 +665,8 @@ struct engine {
       const std::size_t avail = c.in.size() - c.in_off;
       switch (c.ph) {
         case phase::head:
-          if (!parse_head(c)) goto out;
+          if (!parse_head(c))
+            goto out;
           continue;
         case phase::body_len:
         case phase::body_eof: {
@@ -589,14 +675,17 @@ struct engine {
           c.in_off += take;
           if (c.ph == phase::body_len) {
             c.remaining -= take;
-            if (c.remaining == 0) c.ph = phase::done;
+            if (c.remaining == 0)
+              c.ph = phase::done;
           }
-          if (c.ph != phase::done) goto out;
+          if (c.ph != phase::done)
+            goto out;
           continue;
         }
         case phase::chunk_size: {
           const auto eol = c.in.find("\r\n", c.in_off);
-          if (eol == std::string::npos) goto out;
+          if (eol == std::string::npos)
+            goto out;
           c.remaining = std::strtoull(c.in.c_str() + c.in_off, nullptr, 16);
           c.in_off = eol + 2;
           c.ph = c.remaining == 0 ? phase::trailer : phase::chunk_data;
@@ -607,21 +696,25 @@ struct engine {
           body(c, c.in.data() + c.in_off, take);
           c.in_off += take;
           c.remaining -= take;
-          if (c.remaining > 0) goto out;
+          if (c.remaining > 0)
+            goto out;
           c.ph = phase::chunk_crlf;
           continue;
         }
         case phase::chunk_crlf:
-          if (avail < 2) goto out;
+          if (avail < 2)
+            goto out;
           c.in_off += 2;
           c.ph = phase::chunk_size;
           continue;
         case phase::trailer: {
           const auto eol = c.in.find("\r\n", c.in_off);
-          if (eol == std::string::npos) goto out;
+          if (eol == std::string::npos)
+            goto out;
           const bool empty = eol == c.in_off;
           c.in_off = eol + 2;
-          if (empty) c.ph = phase::done;
+          if (empty)
+            c.ph = phase::done;
           continue;
         }
         case phase::done: {
@@ -655,7 +748,8 @@ struct engine {
     timespec ts{time_t(wait / kSec), long(wait % kSec)};
     int n = epoll_pwait2(ep, events, 512, &ts, nullptr);
     if (n < 0) {
-      if (errno == EINTR) return;
+      if (errno == EINTR)
+        return;
       die("epoll_pwait2");
     }
     for (int i = 0; i < n; ++i) handle(events[i].data.u64, events[i].events);
@@ -664,21 +758,25 @@ struct engine {
   // Opens `n` connections and waits (bounded) until they are connected.
   void preopen(int n, ns deadline) {
     for (int i = 0; i < n; ++i) {
-      if (open() == nullptr) break;
+      if (open() == nullptr)
+        break;
       // Do not flood the accept queue: let connects complete every 128.
-      if ((i & 127) == 127) poll(now_ns());
+      if ((i & 127) == 127)
+        poll(now_ns());
     }
     while (now_ns() < deadline) {
       std::size_t connecting = 0;
       for (auto& c : conns) connecting += c->st == cstate::connecting;
-      if (connecting == 0) break;
+      if (connecting == 0)
+        break;
       poll(std::min(deadline, now_ns() + 50 * kMs));
     }
   }
 
   std::size_t busy_count() const {
     std::size_t n = 0;
-    for (const auto& c : conns) n += c->st == cstate::busy || (c->st == cstate::connecting && c->has_request);
+    for (const auto& c : conns)
+      n += c->st == cstate::busy || (c->st == cstate::connecting && c->has_request);
     return n;
   }
 };
@@ -687,12 +785,12 @@ struct engine {
 // Runs
 
 struct results {
-  series latency;   // rate/closed: full response; sse: until the last byte of the stream
-  series ttfb;      // first response byte
-  series ttfe;      // first SSE event
-  series ttft;      // first event containing the marker
-  series max_gap;   // per stream
-  series gen_lag;   // loadgen lateness (dispatched - scheduled)
+  series latency;  // rate/closed: full response; sse: until the last byte of the stream
+  series ttfb;     // first response byte
+  series ttfe;     // first SSE event
+  series ttft;     // first event containing the marker
+  series max_gap;  // per stream
+  series gen_lag;  // loadgen lateness (dispatched - scheduled)
   std::uint64_t ok = 0, http_errors = 0, io_errors = 0, unfinished = 0, retries = 0;
   std::uint64_t scheduled = 0;
   // Every request answered and every SSE event received, warm-up included: what the server did
@@ -705,20 +803,25 @@ struct results {
 };
 
 void record(results& r, const request_state& rq, ns done, const options& o) {
-  if (!rq.measured) return;
+  if (!rq.measured)
+    return;
   ++r.ok;
   r.latency.add(done - rq.scheduled);
-  if (rq.first_byte) r.ttfb.add(rq.first_byte - rq.scheduled);
+  if (rq.first_byte)
+    r.ttfb.add(rq.first_byte - rq.scheduled);
   r.gen_lag.add(rq.dispatched - rq.scheduled);
   if (o.sse) {
-    if (rq.first_event) r.ttfe.add(rq.first_event - rq.scheduled);
-    if (rq.first_marker) r.ttft.add(rq.first_marker - rq.scheduled);
+    if (rq.first_event)
+      r.ttfe.add(rq.first_event - rq.scheduled);
+    if (rq.first_marker)
+      r.ttft.add(rq.first_marker - rq.scheduled);
     r.max_gap.add(rq.max_gap);
   }
 }
 
 // Open loop at `rate` for warmup + duration seconds with at most `max_conns` connections.
-results run_rate(engine& e, const options& o, double rate, double warmup, double duration, int max_conns) {
+results run_rate(engine& e, const options& o, double rate, double warmup, double duration,
+                 int max_conns) {
   results r;
   r.offered_rps = rate;
   std::deque<request_state> queue;  // due, waiting for a connection
@@ -731,7 +834,8 @@ results run_rate(engine& e, const options& o, double rate, double warmup, double
 
   auto dispatch = [&](const request_state& rq) {
     conn* c = e.take_idle();
-    if (c == nullptr && int(e.open_count) < max_conns) c = e.open();
+    if (c == nullptr && int(e.open_count) < max_conns)
+      c = e.open();
     if (c == nullptr) {
       queue.push_back(rq);
       return;
@@ -739,11 +843,13 @@ results run_rate(engine& e, const options& o, double rate, double warmup, double
     e.assign(*c, rq);
   };
   e.on_idle = [&](conn& c) {
-    if (queue.empty() || c.st != cstate::idle) return;
+    if (queue.empty() || c.st != cstate::idle)
+      return;
     request_state rq = queue.front();
     queue.pop_front();
     // take it back off the idle stack (it is on top)
-    if (!e.idle.empty() && e.idle.back() == &c) e.idle.pop_back();
+    if (!e.idle.empty() && e.idle.back() == &c)
+      e.idle.pop_back();
     e.assign(c, rq);
   };
   e.on_done = [&](conn& c, outcome out) {
@@ -762,8 +868,10 @@ results run_rate(engine& e, const options& o, double rate, double warmup, double
       ++r.completed_all;
       r.events_all += std::uint64_t(rq.events);
     }
-    if (out == outcome::ok) record(r, rq, t, o);
-    else if (rq.measured) (out == outcome::http_error ? r.http_errors : r.io_errors)++;
+    if (out == outcome::ok)
+      record(r, rq, t, o);
+    else if (rq.measured)
+      (out == outcome::http_error ? r.http_errors : r.io_errors)++;
     if (out == outcome::io_error && !queue.empty() && int(e.open_count) < max_conns) {
       request_state q = queue.front();
       queue.pop_front();
@@ -783,15 +891,18 @@ results run_rate(engine& e, const options& o, double rate, double warmup, double
       ++outstanding;
       dispatch(rq);
     }
-    if (next < total) e.poll(t0 + ns(next) * interval);
+    if (next < total)
+      e.poll(t0 + ns(next) * interval);
   }
   const ns end_schedule = now_ns();
   const ns drain_until = end_schedule + ns(o.drain * kSec);
-  while (outstanding > 0 && now_ns() < drain_until) e.poll(std::min(drain_until, now_ns() + 100 * kMs));
+  while (outstanding > 0 && now_ns() < drain_until)
+    e.poll(std::min(drain_until, now_ns() + 100 * kMs));
   r.unfinished = outstanding;
   // Whatever is still queued or in flight was scheduled and never answered in time.
   for (auto& c : e.conns) {
-    if (c->st == cstate::busy || c->st == cstate::connecting) e.close(*c);
+    if (c->st == cstate::busy || c->st == cstate::connecting)
+      e.close(*c);
   }
   queue.clear();
   r.measure_s = duration;
@@ -823,10 +934,13 @@ results run_closed(engine& e, const options& o, int n, double warmup, double dur
     --outstanding;
     const request_state rq = c.rq;
     if (rq.scheduled >= measure_from && t <= measure_to) {
-      if (out == outcome::ok) record(r, rq, t, o);
-      else (out == outcome::http_error ? r.http_errors : r.io_errors)++;
+      if (out == outcome::ok)
+        record(r, rq, t, o);
+      else
+        (out == outcome::http_error ? r.http_errors : r.io_errors)++;
     }
-    if (!running) return;
+    if (!running)
+      return;
     if (c.st == cstate::idle) {
       send_on(c);
     } else if (conn* fresh = e.open()) {
@@ -858,10 +972,12 @@ results run_closed(engine& e, const options& o, int n, double warmup, double dur
   while (now_ns() < measure_to) e.poll(std::min(measure_to, now_ns() + 100 * kMs));
   running = false;
   const ns drain_until = now_ns() + ns(o.drain * kSec);
-  while (outstanding > 0 && now_ns() < drain_until) e.poll(std::min(drain_until, now_ns() + 100 * kMs));
+  while (outstanding > 0 && now_ns() < drain_until)
+    e.poll(std::min(drain_until, now_ns() + 100 * kMs));
   r.unfinished = outstanding;
   for (auto& c : e.conns) {
-    if (c->st == cstate::busy || c->st == cstate::connecting) e.close(*c);
+    if (c->st == cstate::busy || c->st == cstate::connecting)
+      e.close(*c);
   }
   r.measure_s = duration;
   r.achieved_rps = double(r.ok) / duration;
@@ -938,7 +1054,8 @@ int mode_frontier(const options& o) {
   const ns bound = ns(o.bound_ms * double(kMs));
   std::string steps = "[";
   auto add_step = [&](results& r, const char* kind) {
-    if (steps.size() > 1) steps += ',';
+    if (steps.size() > 1)
+      steps += ',';
     std::string s = step_json(r);
     s.insert(1, std::string("\"kind\":\"") + kind + "\",");
     steps += s;
@@ -999,7 +1116,8 @@ int mode_frontier(const options& o) {
 // Held streams. One connection per stream; the ramp is scheduled (open loop).
 int mode_hold(const options& o) {
   engine e(o);
-  if (!o.sse) die("hold needs --sse");
+  if (!o.sse)
+    die("hold needs --sse");
   const ns pace = ns(o.pace_ms * double(kMs));
   const ns stall_after = pace + ns(o.stall_ms * double(kMs));
   const ns interval = ns(double(kSec) / o.ramp);
@@ -1015,10 +1133,12 @@ int mode_hold(const options& o) {
   ns hold_until = 0;
 
   auto note_stall = [&](conn& c) {
-    if (c.rq.stalled) return;
+    if (c.rq.stalled)
+      return;
     c.rq.stalled = true;
     ++stalls;
-    if (first_stall_at < 0) first_stall_at = long(e.open_count);
+    if (first_stall_at < 0)
+      first_stall_at = long(e.open_count);
   };
   e.on_event = [&](conn& c) {
     request_state& r = c.rq;
@@ -1026,23 +1146,30 @@ int mode_hold(const options& o) {
       ++receiving;
       max_receiving = std::max(max_receiving, receiving);
       ttfe.add(r.first_event - r.scheduled);
-      if (r.first_event - r.scheduled > stall_after) note_stall(c);
+      if (r.first_event - r.scheduled > stall_after)
+        note_stall(c);
     } else {
       max_gap = std::max(max_gap, r.max_gap);
-      if (r.max_gap > stall_after) note_stall(c);
+      if (r.max_gap > stall_after)
+        note_stall(c);
     }
     r.stalled = false;
   };
   e.on_done = [&](conn& c, outcome out) {
-    if (c.rq.events > 0 && receiving > 0) --receiving;
-    if (out == outcome::ok) ++ended_early;
-    else ++errors;
-    if (c.st != cstate::closed) e.close(c);
+    if (c.rq.events > 0 && receiving > 0)
+      --receiving;
+    if (out == outcome::ok)
+      ++ended_early;
+    else
+      ++errors;
+    if (c.st != cstate::closed)
+      e.close(c);
   };
   e.on_idle = [&](conn& c) {  // connected: send its request
     request_state rq;
     rq.scheduled = rq.dispatched = now_ns();
-    if (!e.idle.empty() && e.idle.back() == &c) e.idle.pop_back();
+    if (!e.idle.empty() && e.idle.back() == &c)
+      e.idle.pop_back();
     e.assign(c, rq);
   };
   ns next_check = now_ns();
@@ -1078,7 +1205,8 @@ int mode_hold(const options& o) {
     if (t >= next_check) {  // silent streams count as stalled too
       for (auto& cp : e.conns) {
         conn& c = *cp;
-        if (c.st == cstate::closed || !c.has_request || c.rq.stalled) continue;
+        if (c.st == cstate::closed || !c.has_request || c.rq.stalled)
+          continue;
         const ns since = c.rq.events > 0 ? c.rq.last_event : c.rq.scheduled;
         if (t - since > stall_after) {
           note_stall(c);
@@ -1088,7 +1216,8 @@ int mode_hold(const options& o) {
       next_check = t + 20 * kMs;
     }
     ns wake = next_check;
-    if (ramping && opened < o.streams) wake = std::min(wake, t0 + ns(opened) * interval);
+    if (ramping && opened < o.streams)
+      wake = std::min(wake, t0 + ns(opened) * interval);
     e.poll(wake);
   }
   json_out j;
@@ -1119,7 +1248,8 @@ int mode_freeport(const options& o) {
     a.sin_family = AF_INET;
     a.sin_port = 0;
     inet_pton(AF_INET, o.host.c_str(), &a.sin_addr);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) die("bind");
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+      die("bind");
     socklen_t len = sizeof a;
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     std::printf("%d\n", ntohs(a.sin_port));
@@ -1139,11 +1269,17 @@ int main(int argc, char** argv) {
     nofile.rlim_cur = nofile.rlim_max;
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  if (o.mode == "freeport") return mode_freeport(o);
-  if (o.port <= 0) die("--port is required");
-  if (o.mode == "rate") return mode_rate(o);
-  if (o.mode == "closed") return mode_closed(o);
-  if (o.mode == "frontier") return mode_frontier(o);
-  if (o.mode == "hold") return mode_hold(o);
+  if (o.mode == "freeport")
+    return mode_freeport(o);
+  if (o.port <= 0)
+    die("--port is required");
+  if (o.mode == "rate")
+    return mode_rate(o);
+  if (o.mode == "closed")
+    return mode_closed(o);
+  if (o.mode == "frontier")
+    return mode_frontier(o);
+  if (o.mode == "hold")
+    return mode_hold(o);
   die("unknown mode " + o.mode);
 }

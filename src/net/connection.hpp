@@ -4,8 +4,8 @@
 #include <memory>
 #include <optional>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -83,9 +83,8 @@ class connection {
   // When the deadline passes, the socket's operations are cancelled; deadline_passed() tells
   // that from other failures. Beast's own timer is off from the first write of an exchange on,
   // so every operation from there must be preceded by a deadline() call or it has no bound.
-  // stop_deadline() ends it when the exchange is over: a pooled
-  // connection must not hold a pending wait (it would keep its io_context from running out of
-  // work).
+  // stop_deadline() ends it when the exchange is over: a pooled connection must not hold a
+  // pending wait (it would keep its io_context from running out of work).
   void deadline(std::chrono::milliseconds d);
   void stop_deadline();
   bool deadline_passed() const { return watch_ && watch_->passed; }

@@ -79,10 +79,13 @@ TEST(ServerE2E, MalformedHttp) {
 TEST(ServerE2E, PipelinedRequestsAreAnsweredInOrder) {
   gateway_harness gw;
   const std::string body = R"({"model":"gpt-test","input":"first"})";
-  auto answer = raw_exchange(
-      gw.port(), "POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
-                 "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string first_request =
+      "POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string second_request =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  auto answer = raw_exchange(gw.port(), first_request + second_request);
   auto first = answer.find("HTTP/1.1 200");
   auto second = answer.find("HTTP/1.1 200", first + 1);
   ASSERT_NE(first, std::string::npos) << answer;
@@ -115,9 +118,11 @@ TEST(ServerE2E, ARequestSplitAcrossPacketsIsReadWhole) {
   s.connect({asio::ip::make_address("127.0.0.1"), gw.port()});
   timeval tv{10, 0};
   ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  asio::write(s, asio::buffer("POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\n"
-                              "Content-Type: application/json\r\nConnection: close\r\n"
-                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  const std::string head =
+      "POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
+  asio::write(s, asio::buffer(head));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   asio::write(s, asio::buffer(body));
   std::string out;

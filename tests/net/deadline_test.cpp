@@ -14,12 +14,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-
 #include <interlingua/net/upstream.hpp>
 
-#include "fake_provider.hpp"
+#include "upstream_test_support.hpp"
 
 namespace interlingua {
 namespace {
@@ -54,14 +51,7 @@ class UpstreamDeadline : public ::testing::TestWithParam<bool> {
     }
     upstream_ = std::make_unique<fake::server>(fo);
     if (fo.tls) {
-      std::string error;
-      tls_ = net::make_client_tls_context("", error);
-      BIO* bio = BIO_new_mem_buf(fo.material.ca_pem.data(),
-                                 static_cast<int>(fo.material.ca_pem.size()));
-      X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-      X509_STORE_add_cert(SSL_CTX_get_cert_store(tls_->native_handle()), ca);
-      X509_free(ca);
-      BIO_free(bio);
+      tls_ = testing::trusting_context(fo.material);
     }
     pool_ = std::make_unique<net::connection_pool>(
         io_.get_executor(), net::endpoint{"localhost", upstream_->port(), fo.tls}, tls_,
@@ -95,11 +85,8 @@ class UpstreamDeadline : public ::testing::TestWithParam<bool> {
   static asio::awaitable<outcome> run(net::connection_pool& pool, net::deadlines limits,
                                       std::optional<net::millis> wait,
                                       net::millis pause = net::millis(0)) {
-    http::request<http::string_body> req{http::verb::post, "/v1/chat/completions", 11};
-    req.set(http::field::host, "localhost");
-    req.set(http::field::content_type, "application/json");
-    req.body() = R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})";
     outcome out;
+    auto req = testing::chat_request(true);  // no temporary in the co_await (g++ 12)
     auto started = co_await net::upstream_call::start(pool, std::move(req), limits);
     auto* call = std::get_if<std::unique_ptr<net::upstream_call>>(&started);
     if (call == nullptr) {

@@ -7,12 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-
 #include <interlingua/net/upstream.hpp>
 
-#include "fake_provider.hpp"
+#include "upstream_test_support.hpp"
 
 namespace interlingua {
 namespace {
@@ -25,16 +22,8 @@ struct pool_fixture {
     fake::options fo;
     fo.material = fake::make_tls_material({"localhost", "127.0.0.1"});
     upstream = std::make_unique<fake::server>(fo);
-    std::string error;
-    tls = net::make_client_tls_context("", error);
-    SSL_CTX* ctx = tls->native_handle();
     // Trust the fake's CA through the same OpenSSL context the gateway would use.
-    BIO* bio =
-        BIO_new_mem_buf(fo.material.ca_pem.data(), static_cast<int>(fo.material.ca_pem.size()));
-    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
-    X509_free(ca);
-    BIO_free(bio);
+    tls = testing::trusting_context(fo.material);
     pool = std::make_unique<net::connection_pool>(
         io.get_executor(), net::endpoint{host, upstream->port(), true}, tls, options);
   }
@@ -48,10 +37,7 @@ struct pool_fixture {
   }
 
   static asio::awaitable<unsigned> run(net::connection_pool& pool, bool read_body) {
-    http::request<http::string_body> req{http::verb::post, "/v1/chat/completions", 11};
-    req.set(http::field::host, "localhost");
-    req.set(http::field::content_type, "application/json");
-    req.body() = R"({"model":"m","messages":[{"role":"user","content":"hi there"}]})";
+    auto req = testing::chat_request(false);  // no temporary in the co_await (g++ 12)
     auto started = co_await net::upstream_call::start(pool, std::move(req), net::deadlines{});
     auto* call = std::get_if<std::unique_ptr<net::upstream_call>>(&started);
     if (!call) {

@@ -92,7 +92,8 @@ TEST(ExchangeWrites, AStreamLargerThanTheSocketBuffersArrivesWhole) {
     bool begun = co_await ex.begin_stream(200, std::move(type), std::move(none));
     bool wrote = co_await ex.write(payload);
     bool ended = co_await ex.end_stream("ok");
-    co_return begun && wrote && ended;
+    const bool all = begun && wrote && ended;
+    co_return all;
   });
   reader.join();
   EXPECT_TRUE(ok);
@@ -132,7 +133,8 @@ TEST(ExchangeWrites, AClientThatStopsReadingIsCutOffAtTheDeadline) {
     header_list none;
     bool begun = co_await ex.begin_stream(200, std::move(type), std::move(none));
     bool wrote = co_await ex.write(payload);
-    co_return begun && wrote;
+    const bool both = begun && wrote;
+    co_return both;
   });
   EXPECT_FALSE(ok);
   EXPECT_TRUE(ex.client_gone());
