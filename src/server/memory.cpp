@@ -41,6 +41,12 @@ bool trim_policy::observe(std::size_t open, std::uint64_t accepted) {
   return true;
 }
 
+void flush_thread_cache() {
+  if (mallctl != nullptr) {
+    mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
+  }
+}
+
 std::string allocator_name() {
   if (mallctl != nullptr) {
     const char* version = nullptr;

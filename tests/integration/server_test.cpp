@@ -31,6 +31,37 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
   return out;
 }
 
+// After a burst the server gives its freed memory back on its own (each worker flushes its
+// allocator cache on its own thread, then the arenas are purged: bench/RESULTS.md, memory) and
+// goes on serving. Runs the flush on live workers, which only this test does; the wait is for
+// the server's one-second housekeeping tick, with a bound far above it.
+TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
+  server::options opts;
+  opts.port = 0;
+  opts.workers = 2;
+  opts.access_log = false;
+  server::http_server srv(opts, [](unsigned, asio::io_context&) {
+    auto r = std::make_shared<server::router>();
+    r->add(boost::beast::http::verb::get, "/ping",
+           [](server::exchange& ex) -> asio::awaitable<void> {
+             std::string type = "text/plain";
+             co_await ex.respond(200, std::move(type), std::string("pong"));
+           });
+    return r;
+  });
+  srv.start();
+  const std::string ping = "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < 8; ++i) {  // both workers likely see some (SO_REUSEPORT spreads them)
+    ASSERT_NE(raw_exchange(srv.port(), ping).find("pong"), std::string::npos);
+  }
+  for (int i = 0; i < 200 && srv.memory_trims() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(srv.memory_trims(), 1u) << "no trim within 10 s of the traffic ending";
+  EXPECT_NE(raw_exchange(srv.port(), ping).find("pong"), std::string::npos);
+  EXPECT_TRUE(srv.shutdown(std::chrono::milliseconds(1000)));
+}
+
 // Liveness and readiness answer without a key and without touching the upstream.
 TEST(ServerE2E, HealthAndReadiness) {
   gateway_harness gw(gateway_options::with_env("IL_TEST_GATEWAY_KEY", "gw-key"));

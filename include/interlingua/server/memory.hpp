@@ -35,6 +35,11 @@ class trim_policy {
 // whether the allocator did (or, for glibc, released anything).
 bool return_free_memory();
 
+// Hands the calling thread's cached free objects back to their arenas (jemalloc's per-thread
+// cache: about 1.5 MB over the workers after 8,000 streams, and the slabs they keep from being
+// purged). Each worker runs it on its own thread before a purge; a no-op without jemalloc.
+void flush_thread_cache();
+
 // "jemalloc 5.3.0-..." or "glibc malloc": for the start-up log.
 std::string allocator_name();
 

@@ -55,12 +55,15 @@ class http_server {
   std::atomic<std::size_t>& connection_counter() { return connections_; }
   void count_accept() { accepted_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
+  // Times freed memory was given back after load (every worker's cache flushed, then purged).
+  std::uint64_t memory_trims() const { return trims_.load(std::memory_order_relaxed); }
 
   struct worker;
 
  private:
   void housekeeping();
   void stop_housekeeping();
+  void flush_worker_caches();
 
   options opts_;
   router_factory factory_;
@@ -70,6 +73,7 @@ class http_server {
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> connections_{0};
   std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> trims_{0};
   bool stopped_ = false;
   // Returns freed memory to the system after load (server/memory.hpp); off the workers.
   std::thread housekeeper_;
