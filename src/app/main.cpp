@@ -15,9 +15,9 @@
 
 // jemalloc's built-in options (release builds link it; MALLOC_CONF in the environment still
 // overrides them; unused under glibc malloc). Slabs of 8 pages for the 2–8 KiB size classes:
-// every stream holds two 4 KiB read buffers and a 6 KiB coroutine frame, which jemalloc would
-// otherwise place one or two to a slab, each slab with its own extent record — records jemalloc
-// never frees. 8,000 streams left 7.2 MB of them behind, 5.1 MB with this (bench/RESULTS.md).
+// every stream holds two 4 KiB and one 6 KiB allocations (read buffers, coroutine frames), which
+// jemalloc would otherwise place one or two to a slab, each slab with its own extent record —
+// records it never frees. 8,000 streams left 7.2 MB of them behind, 5.1 MB with this.
 extern "C" {
 // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface
 const char* malloc_conf = "slab_sizes:2048-8192:8";

@@ -151,16 +151,16 @@ asio::awaitable<bool> serve_request(http_server::worker& w, beast::tcp_stream& s
   co_return ex.started() && !ex.stream_open() && ex.keep_alive() && !w.owner.draining();
 }
 
-// Waits for the first byte of the next request under the idle deadline; drain cancels it.
+// Waits for the first byte of the next request, on the worker's idle list: past the keep-alive
+// timeout, or at a drain, the list cancels the read and the connection closes.
 asio::awaitable<bool> await_next_request(http_server::worker& w, beast::tcp_stream& stream,
-                                         beast::flat_buffer& buffer, const options& opts) {
+                                         beast::flat_buffer& buffer) {
   if (buffer.size() > 0) {
     co_return true;
   }
-  w.idle.insert(&stream);
-  stream.expires_after(opts.idle_timeout);
-  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-  w.idle.erase(&stream);
+  idle_connections::entry waiting(w.idle, stream.socket());
+  auto [ec, n] = co_await stream.socket().async_read_some(buffer.prepare(4096), use_tuple);
+  waiting.leave();
   if (ec) {
     co_return false;
   }
@@ -175,9 +175,7 @@ void http_server::worker::begin_drain() {
   if (acceptor) {
     acceptor->close(ignored);
   }
-  for (auto* stream : idle) {
-    stream->cancel();
-  }
+  idle.cancel_all();
 }
 
 asio::awaitable<void> serve_connection(http_server::worker& w, asio::ip::tcp::socket socket) {
@@ -190,7 +188,7 @@ asio::awaitable<void> serve_connection(http_server::worker& w, asio::ip::tcp::so
     co_return;
   }
   beast::flat_buffer buffer;
-  while (co_await await_next_request(w, stream, buffer, opts)) {
+  while (co_await await_next_request(w, stream, buffer)) {
     if (!co_await serve_request(w, stream, buffer, opts)) {
       break;
     }

@@ -2,17 +2,22 @@
 
 #include <memory>
 #include <optional>
-#include <unordered_set>
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <interlingua/server/server.hpp>
 
+#include "idle_connections.hpp"
+
 namespace interlingua::server {
 
 struct http_server::worker {
   worker(unsigned i, http_server& o)
-      : index(i), owner(o), io(std::make_unique<asio::io_context>(1)), acceptor(*io) {}
+      : index(i),
+        owner(o),
+        io(std::make_unique<asio::io_context>(1)),
+        acceptor(*io),
+        idle(*io, o.settings().idle_timeout) {}
 
   ~worker() {
     // Connection coroutines still suspended are destroyed with the io_context; they refer to
@@ -21,6 +26,7 @@ struct http_server::worker {
     if (routes) {
       routes->stop();
     }
+    idle.stop();
     io.reset();
   }
 
@@ -31,7 +37,7 @@ struct http_server::worker {
   std::unique_ptr<asio::io_context> io;
   std::optional<asio::ip::tcp::acceptor> acceptor;
   std::shared_ptr<router> routes;
-  std::unordered_set<beast::tcp_stream*> idle;  // connections waiting for their next request
+  idle_connections idle;  // connections waiting for their next request
 };
 
 asio::awaitable<void> serve_connection(http_server::worker& w, asio::ip::tcp::socket socket);

@@ -6,7 +6,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include "harness.hpp"
@@ -17,30 +16,49 @@ namespace {
 using nlohmann::json;
 namespace asio = boost::asio;
 
+// Reads what is there, waiting at most the socket's SO_RCVTIMEO: a plain recv(), because Asio's
+// blocking reads poll again after the timeout's EAGAIN and would hang on a hung server.
+// Returns the bytes read: 0 at end of stream, -1 on a timeout or an error (errno says).
+ssize_t recv_some(asio::ip::tcp::socket& s, char* buf, std::size_t size) {
+  ssize_t n = 0;
+  do {
+    n = ::recv(s.native_handle(), buf, size, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+// A client socket on 127.0.0.1 whose reads give up after 10 s: a hung server fails the test
+// instead of hanging it.
+void connect_with_timeout(asio::ip::tcp::socket& s, std::uint16_t port) {
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  timeval tv{10, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+// Everything the server sends until it closes (or the receive timeout).
+std::string read_to_end(asio::ip::tcp::socket& s) {
+  std::string out;
+  char buf[4096];
+  for (ssize_t n = 0; (n = recv_some(s, buf, sizeof buf)) > 0;) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
 // Sends raw bytes and returns everything the server answers until it closes.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
   asio::io_context io;
   asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port});
-  timeval tv{10, 0};  // a hung server fails the test instead of hanging it
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  connect_with_timeout(s, port);
   asio::write(s, asio::buffer(bytes));
-  std::string out;
-  boost::system::error_code ec;
-  asio::read(s, asio::dynamic_buffer(out), ec);
-  return out;
+  return read_to_end(s);
 }
 
-// After a burst the server gives its freed memory back on its own (each worker flushes its
-// allocator cache on its own thread, then the arenas are purged: bench/RESULTS.md, memory) and
-// goes on serving. Runs the flush on live workers, which only this test does; the wait is for
-// the server's one-second housekeeping tick, with a bound far above it.
-TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
-  server::options opts;
+// An http_server with one route, GET /ping → "pong": the front end alone, no gateway behind it.
+std::unique_ptr<server::http_server> ping_server(server::options opts) {
   opts.port = 0;
-  opts.workers = 2;
   opts.access_log = false;
-  server::http_server srv(opts, [](unsigned, asio::io_context&) {
+  auto srv = std::make_unique<server::http_server>(opts, [](unsigned, asio::io_context&) {
     auto r = std::make_shared<server::router>();
     r->add(boost::beast::http::verb::get, "/ping",
            [](server::exchange& ex) -> asio::awaitable<void> {
@@ -49,17 +67,107 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
            });
     return r;
   });
-  srv.start();
-  const std::string ping = "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  for (int i = 0; i < 8; ++i) {  // both workers likely see some (SO_REUSEPORT spreads them)
-    ASSERT_NE(raw_exchange(srv.port(), ping).find("pong"), std::string::npos);
+  srv->start();
+  return srv;
+}
+
+const std::string ping_close = "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+const std::string ping_keep = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+
+// A keep-alive client connection, read one answer at a time (each ends with "pong": the body
+// is the last thing of an answer).
+struct keep_alive_client {
+  explicit keep_alive_client(std::uint16_t port) : s(io) { connect_with_timeout(s, port); }
+  // Sends a ping and returns whether "pong" came back.
+  bool ping() {
+    boost::system::error_code ec;
+    asio::write(s, asio::buffer(ping_keep), ec);
+    std::string got;
+    char buf[1024];
+    while (!ec && got.find("pong") == std::string::npos) {
+      ssize_t n = recv_some(s, buf, sizeof buf);
+      if (n <= 0) {
+        return false;
+      }
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got.find("pong") != std::string::npos;
   }
-  for (int i = 0; i < 200 && srv.memory_trims() == 0; ++i) {
+  // Blocks until the server closes the connection (true) or the 10 s receive timeout (false).
+  bool closed_by_server() {
+    char buf[64];
+    ssize_t n = recv_some(s, buf, sizeof buf);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+  asio::io_context io;
+  asio::ip::tcp::socket s;
+};
+
+// After a burst the server gives its freed memory back on its own (each worker flushes its
+// allocator cache on its own thread, then the arenas are purged: bench/RESULTS.md, memory) and
+// goes on serving. Runs the flush on live workers, which only this test does; the wait is for
+// the server's one-second housekeeping tick, with a bound far above it.
+TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
+  server::options opts;
+  opts.workers = 2;
+  auto srv = ping_server(opts);
+  for (int i = 0; i < 8; ++i) {  // both workers likely see some (SO_REUSEPORT spreads them)
+    ASSERT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
+  }
+  for (int i = 0; i < 200 && srv->memory_trims() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_GE(srv.memory_trims(), 1u) << "no trim within 10 s of the traffic ending";
-  EXPECT_NE(raw_exchange(srv.port(), ping).find("pong"), std::string::npos);
-  EXPECT_TRUE(srv.shutdown(std::chrono::milliseconds(1000)));
+  EXPECT_GE(srv->memory_trims(), 1u) << "no trim within 10 s of the traffic ending";
+  EXPECT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
+  EXPECT_TRUE(srv->shutdown(std::chrono::milliseconds(1000)));
+}
+
+// A keep-alive connection left idle past timeouts.idle_ms is closed by the server, and not
+// before: the idle list's one timer (server/idle_connections.hpp) fires for it.
+TEST(ServerE2E, AnIdleKeepAliveConnectionIsClosedAtTheIdleTimeout) {
+  server::options opts;
+  opts.idle_timeout = std::chrono::milliseconds(300);
+  auto srv = ping_server(opts);
+  keep_alive_client c(srv->port());
+  ASSERT_TRUE(c.ping());
+  auto idle_since = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_GE(std::chrono::steady_clock::now() - idle_since, std::chrono::milliseconds(290));
+  EXPECT_EQ(srv->open_connections(), 0u);
+}
+
+// The timeout is per idle wait, not per connection: a client that comes back within it is
+// served for longer than the timeout in all. And connections that went idle later are not
+// closed with the first: the timer, armed for the oldest, re-arms for the next one.
+TEST(ServerE2E, IdleTimeoutCountsFromEachConnectionsLastRequest) {
+  server::options opts;
+  opts.idle_timeout = std::chrono::milliseconds(1000);
+  auto srv = ping_server(opts);
+  keep_alive_client early(srv->port());
+  keep_alive_client busy(srv->port());
+  ASSERT_TRUE(early.ping());
+  ASSERT_TRUE(busy.ping());
+  for (int i = 0; i < 6; ++i) {  // 1.5 s in all, never more than 250 ms idle
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    ASSERT_TRUE(busy.ping()) << "round " << i;
+  }
+  EXPECT_TRUE(early.closed_by_server());  // it was idle well past 1 s by now
+  keep_alive_client late(srv->port());
+  ASSERT_TRUE(late.ping());
+  EXPECT_TRUE(busy.ping()) << "busy went idle at most 250 ms ago";
+  EXPECT_TRUE(late.ping());
+  EXPECT_TRUE(srv->shutdown(std::chrono::milliseconds(1000)));
+}
+
+// A drain closes connections waiting for their next request at once, whatever their timeout.
+TEST(ServerE2E, DrainClosesIdleKeepAliveConnections) {
+  server::options opts;
+  opts.idle_timeout = std::chrono::milliseconds(60'000);
+  auto srv = ping_server(opts);
+  keep_alive_client c(srv->port());
+  ASSERT_TRUE(c.ping());
+  EXPECT_TRUE(srv->shutdown(std::chrono::milliseconds(5000)));
+  EXPECT_TRUE(c.closed_by_server());
 }
 
 // Liveness and readiness answer without a key and without touching the upstream.
@@ -146,9 +254,7 @@ TEST(ServerE2E, ARequestSplitAcrossPacketsIsReadWhole) {
   const std::string body = R"({"model":"gpt-test","input":"split"})";
   asio::io_context io;
   asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), gw.port()});
-  timeval tv{10, 0};
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  connect_with_timeout(s, gw.port());
   const std::string head =
       "POST /v1beta/interactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
       "Connection: close\r\nContent-Length: " +
@@ -156,9 +262,7 @@ TEST(ServerE2E, ARequestSplitAcrossPacketsIsReadWhole) {
   asio::write(s, asio::buffer(head));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   asio::write(s, asio::buffer(body));
-  std::string out;
-  boost::system::error_code ec;
-  asio::read(s, asio::dynamic_buffer(out), ec);
+  std::string out = read_to_end(s);
   EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
   ASSERT_EQ(gw.upstream().requests().size(), 1u);
   EXPECT_NE(gw.upstream().requests()[0].body.find("split"), std::string::npos);
