@@ -1,4 +1,5 @@
 #include <interlingua/server/exchange.hpp>
+#include <interlingua/server/response_head.hpp>
 
 #include <sys/socket.h>
 
@@ -57,25 +58,33 @@ asio::awaitable<boost::system::error_code> send_buffers(beast::tcp_stream& strea
   co_return wec;
 }
 
-// The serialized head of `res`, without writing it.
-template <class Body>
-std::string serialized_head(http::response<Body>& res) {
-  std::string head;
-  http::response_serializer<Body> sr{res};
-  sr.split(true);
-  boost::system::error_code ec;
-  while (!ec && !sr.is_header_done()) {
-    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-      for (auto b : beast::buffers_range_ref(buffers)) {
-        head.append(static_cast<const char*>(b.data()), b.size());
-      }
-      sr.consume(beast::buffer_bytes(buffers));
-    });
-  }
-  return head;
-}
-
 }  // namespace
+
+std::string serialized_head(const http::response_header<>& head) {
+  std::string out;
+  out.reserve(160);
+  const unsigned v = head.version();
+  out += "HTTP/";
+  out += static_cast<char>('0' + v / 10);
+  out += '.';
+  out += static_cast<char>('0' + v % 10);
+  out += ' ';
+  out += std::to_string(head.result_int());
+  out += ' ';
+  const auto reason = head.reason();
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& field : head) {
+    const auto name = field.name_string();
+    const auto value = field.value();
+    out.append(name.data(), name.size());
+    out += ": ";
+    out.append(value.data(), value.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
 
 exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_id,
                    std::chrono::milliseconds write_timeout, bool keep_alive)
