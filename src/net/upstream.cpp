@@ -4,10 +4,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <openssl/ssl.h>
+
+#include <interlingua/net/http_head.hpp>
 
 #include "connection.hpp"
 
@@ -79,9 +84,11 @@ asio::awaitable<boost::system::error_code> write_request(connection::tls_stream&
   co_return ec;
 }
 
-// The request, over plain TCP: written at once with non-blocking sends when the kernel takes it
-// whole (it nearly always does: a request is small and the socket idle), else the serializer
-// goes on asynchronously from where the kernel stopped. No posted completion when it fits.
+// The request, over plain TCP: head and body at once in one non-blocking gathered send when the
+// kernel takes it whole (it nearly always does: a request is small and the socket idle), else
+// the rest goes on asynchronously from where the kernel stopped. No posted completion when it
+// fits. The head is written by hand (http_head.hpp); start() prepared the payload, so the body
+// goes as it is.
 asio::awaitable<boost::system::error_code> write_request(beast::tcp_stream& stream,
                                                          http::request<http::string_body>& req) {
   auto& socket = stream.socket();
@@ -89,14 +96,21 @@ asio::awaitable<boost::system::error_code> write_request(beast::tcp_stream& stre
   if (!socket.non_blocking()) {
     socket.non_blocking(true, ec);  // once per connection; async operations are unaffected
   }
-  http::request_serializer<http::string_body> sr{req};
-  while (!ec && !sr.is_done()) {
-    http::write_some(stream, sr, ec);
+  const std::string head = serialized_head(req);
+  const auto both = beast::buffers_cat(asio::buffer(head), asio::buffer(req.body()));
+  std::size_t sent = 0;
+  if (!ec) {
+    sent = socket.write_some(both, ec);
   }
-  if (sr.is_done() || ec != asio::error::would_block) {
+  if (ec && ec != asio::error::would_block) {
     co_return ec;
   }
-  auto [wec, n] = co_await http::async_write(stream, sr, use_tuple);
+  if (sent == beast::buffer_bytes(both)) {
+    co_return boost::system::error_code{};
+  }
+  beast::buffers_suffix<std::decay_t<decltype(both)>> rest(both);
+  rest.consume(sent);
+  auto [wec, n] = co_await asio::async_write(stream, rest, use_tuple);
   co_return wec;
 }
 

@@ -1,5 +1,5 @@
+#include <interlingua/net/http_head.hpp>
 #include <interlingua/server/exchange.hpp>
-#include <interlingua/server/response_head.hpp>
 
 #include <sys/socket.h>
 
@@ -59,32 +59,6 @@ asio::awaitable<boost::system::error_code> send_buffers(beast::tcp_stream& strea
 }
 
 }  // namespace
-
-std::string serialized_head(const http::response_header<>& head) {
-  std::string out;
-  out.reserve(160);
-  const unsigned v = head.version();
-  out += "HTTP/";
-  out += static_cast<char>('0' + v / 10);
-  out += '.';
-  out += static_cast<char>('0' + v % 10);
-  out += ' ';
-  out += std::to_string(head.result_int());
-  out += ' ';
-  const auto reason = head.reason();
-  out.append(reason.data(), reason.size());
-  out += "\r\n";
-  for (const auto& field : head) {
-    const auto name = field.name_string();
-    const auto value = field.value();
-    out.append(name.data(), name.size());
-    out += ": ";
-    out.append(value.data(), value.size());
-    out += "\r\n";
-  }
-  out += "\r\n";
-  return out;
-}
 
 exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_id,
                    std::chrono::milliseconds write_timeout, bool keep_alive)
@@ -185,7 +159,7 @@ asio::awaitable<bool> exchange::respond(unsigned status, std::string content_typ
   res.keep_alive(keep_alive_);
   res.content_length(body.size());
   // Head and body in one gathered write (see send_buffers).
-  const std::string head = serialized_head(res);
+  const std::string head = net::serialized_head(res);
   const auto both = beast::buffers_cat(asio::buffer(head), asio::buffer(body));
   auto ec = co_await send_buffers(stream_, write_timeout_, both);
   broken_ = broken_ || static_cast<bool>(ec);
@@ -210,7 +184,7 @@ asio::awaitable<bool> exchange::begin_stream(unsigned status, std::string conten
   }
   res.keep_alive(keep_alive_);
   res.chunked(true);
-  head_ = serialized_head(res);
+  head_ = net::serialized_head(res);
   co_return true;
 }
 

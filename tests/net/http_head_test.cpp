@@ -1,6 +1,6 @@
-// The exchange writes response heads itself instead of through beast's serializer (cheaper per
-// answer). These compare its bytes with the serializer's for the heads the gateway sends, so
-// clients parse the same thing they did.
+// The gateway writes HTTP heads itself instead of through beast's serializer (cheaper per
+// message): its answers' heads and its upstream requests' heads. These compare the bytes with the
+// serializer's for the heads it sends, so clients and upstreams parse the same thing they did.
 
 #include <string>
 
@@ -9,17 +9,19 @@
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
 
-#include <interlingua/server/response_head.hpp>
+#include <interlingua/net/http_head.hpp>
 
-namespace interlingua::server {
+namespace interlingua::net {
 namespace {
 
 namespace http = boost::beast::http;
 
-std::string by_beast(http::response<http::empty_body>& res) {
+template <bool isRequest, class Body>
+std::string by_beast(http::message<isRequest, Body>& m) {
   std::string head;
-  http::response_serializer<http::empty_body> sr{res};
+  http::serializer<isRequest, Body> sr{m};
   sr.split(true);
   boost::system::error_code ec;
   while (!ec && !sr.is_header_done()) {
@@ -80,5 +82,25 @@ TEST(ResponseHead, StreamHead) {
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
 }
 
+TEST(RequestHead, UpstreamRequests) {
+  http::request<http::string_body> req{http::verb::post, "/v1/chat/completions", 11};
+  req.set(http::field::host, "api.example.com");
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::authorization, "Bearer sk-test");
+  req.set("anthropic-version", "2023-06-01");
+  req.body() = R"({"model":"m"})";
+  req.keep_alive(true);
+  req.prepare_payload();
+  const std::string head = serialized_head(req);
+  EXPECT_EQ(head, by_beast(req));
+  EXPECT_EQ(head.rfind("POST /v1/chat/completions HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(head.find("Content-Length: 13\r\n"), std::string::npos);
+
+  http::request<http::string_body> get{http::verb::get, "/v1beta/models?key=k", 11};
+  get.set(http::field::host, "h");
+  get.prepare_payload();
+  EXPECT_EQ(serialized_head(get), by_beast(get));
+}
+
 }  // namespace
-}  // namespace interlingua::server
+}  // namespace interlingua::net
