@@ -1,5 +1,6 @@
 #include <interlingua/providers/openai_chat.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 #include <interlingua/core/json_util.hpp>
@@ -106,34 +107,50 @@ core::result<json> media_block(const core::media_part& m) {
                              " input" + accepted);
 }
 
-// A user turn: plain string content when it is text only (what every compatible server accepts).
+// {"content": content, "role": role}, built in place: nlohmann's initializer lists copy every
+// element, and this is every request's message.
+json message(const char* role, json content) {
+  json::object_t m;
+  m.emplace("content", std::move(content));
+  m.emplace("role", role);
+  return json(std::move(m));
+}
+
+bool is_media(const core::part& p) {
+  return std::holds_alternative<core::media_part>(p);
+}
+
+// A user turn: plain string content when it is text only (what every compatible server accepts,
+// and the usual case, built without the typed blocks); typed blocks when it carries media.
+// Tool results become tool messages, in order, ahead of the user message.
 core::result<void> add_user_turn(const core::turn& t, json& messages) {
+  const bool only_text = std::none_of(t.parts.begin(), t.parts.end(), is_media);
   json blocks = json::array();
   std::string text;
-  bool only_text = true;
+  bool any_text = false;
   for (const auto& p : t.parts) {
     if (const auto* tp = std::get_if<core::text_part>(&p)) {
-      blocks.push_back({{"type", "text"}, {"text", tp->text}});
-      text += tp->text;
+      if (only_text) {
+        text += tp->text;
+        any_text = true;
+      } else {
+        blocks.push_back({{"type", "text"}, {"text", tp->text}});
+      }
     } else if (const auto* mp = std::get_if<core::media_part>(&p)) {
       auto block = media_block(*mp);
       if (!block) {
         return block.error();
       }
       blocks.push_back(std::move(*block));
-      only_text = false;
     } else if (const auto* rp = std::get_if<core::tool_result_part>(&p)) {
       messages.push_back(
           {{"role", "tool"}, {"tool_call_id", rp->call_id}, {"content", rp->content}});
     }
   }
-  if (blocks.empty()) {
-    return {};
-  }
-  if (only_text) {
-    messages.push_back({{"role", "user"}, {"content", std::move(text)}});
-  } else {
-    messages.push_back({{"role", "user"}, {"content", std::move(blocks)}});
+  if (only_text && any_text) {
+    messages.push_back(message("user", std::move(text)));
+  } else if (!only_text) {
+    messages.push_back(message("user", std::move(blocks)));
   }
   return {};
 }
@@ -160,7 +177,7 @@ void add_assistant_turn(const core::turn& t, json& messages) {
 core::result<json> encode_messages(const core::chat_request& request) {
   json messages = json::array();
   if (!request.system.empty()) {
-    messages.push_back({{"role", "system"}, {"content", request.system}});
+    messages.push_back(message("system", request.system));
   }
   for (const auto& t : request.turns) {
     if (t.who == core::role::assistant) {
@@ -310,7 +327,10 @@ core::result<std::string> encode_body(const core::chat_request& request,
   if (!messages) {
     return messages.error();
   }
-  json body{{"model", target.model}, {"messages", std::move(*messages)}};
+  json::object_t fields;
+  fields.emplace("messages", std::move(*messages));
+  fields.emplace("model", target.model);
+  json body(std::move(fields));
   encode_params(request.params, body);
   for (auto step :
        {encode_tool_use(request, body), encode_response_format(request.response_format, body)}) {
