@@ -164,6 +164,9 @@ asio::awaitable<bool> await_next_request(http_server::worker& w, beast::tcp_stre
   if (buffer.size() > 0) {
     co_return true;
   }
+  if (w.owner.draining()) {
+    co_return false;  // a drain that began before this wait could not cancel it
+  }
   idle_connections::entry waiting(w.idle, stream.socket());
   auto [ec, n] = co_await stream.socket().async_read_some(buffer.prepare(4096), use_tuple);
   waiting.leave();

@@ -93,9 +93,11 @@ void http_server::housekeeping() {
                                       [this] { return housekeeping_stop_; })) {
     if (trim.observe(open_connections(), accepted_connections())) {
       lock.unlock();
-      flush_worker_caches();
+      const bool flushed = flush_worker_caches();
       bool released = return_free_memory();
-      trims_.fetch_add(1, std::memory_order_relaxed);
+      if (flushed) {
+        trims_.fetch_add(1, std::memory_order_relaxed);
+      }
       spdlog::debug("connections dropped to {}: returned free memory to the system ({})",
                     open_connections(), released ? "some released" : "nothing to release");
       lock.lock();
@@ -105,8 +107,8 @@ void http_server::housekeeping() {
 
 // A thread can flush only its own allocator cache: each worker is asked to, and the purge that
 // follows waits for them (briefly: a worker busy with a burst may answer later, and then its
-// cache waits for the next trim).
-void http_server::flush_worker_caches() {
+// cache waits for the next trim). True when every worker flushed.
+bool http_server::flush_worker_caches() {
   struct pending {
     std::mutex m;
     std::condition_variable done;
@@ -124,7 +126,7 @@ void http_server::flush_worker_caches() {
     });
   }
   std::unique_lock lock(p->m);
-  p->done.wait_for(lock, std::chrono::milliseconds(100), [&] { return p->left == 0; });
+  return p->done.wait_for(lock, std::chrono::milliseconds(100), [&] { return p->left == 0; });
 }
 
 void http_server::stop_housekeeping() {

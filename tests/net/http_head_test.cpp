@@ -63,6 +63,8 @@ TEST(ResponseHead, ErrorStatusesAndExtraHeaders) {
   }
   auto unknown = answer(299, 11);  // a status without a standard reason
   EXPECT_EQ(serialized_head(unknown), by_beast(unknown));
+  auto short_code = answer(99, 11);  // always three digits ("099"), as beast writes it
+  EXPECT_EQ(serialized_head(short_code), by_beast(short_code));
   auto custom = answer(200, 11);
   custom.reason("Fine");
   EXPECT_EQ(serialized_head(custom), by_beast(custom));

@@ -31,7 +31,10 @@ std::string serialized_head(const boost::beast::http::header<isRequest>& head) {
   out += static_cast<char>('0' + version % 10);
   if constexpr (!isRequest) {
     out += ' ';
-    out += std::to_string(head.result_int());
+    const unsigned status = head.result_int();  // three digits, as beast writes it
+    out += static_cast<char>('0' + status / 100);
+    out += static_cast<char>('0' + status / 10 % 10);
+    out += static_cast<char>('0' + status % 10);
     out += ' ';
     put(head.reason());
   }

@@ -55,7 +55,7 @@ class http_server {
   std::atomic<std::size_t>& connection_counter() { return connections_; }
   void count_accept() { accepted_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
-  // Times freed memory was given back after load (every worker's cache flushed, then purged).
+  // Times freed memory was given back after load with every worker's cache flushed first.
   std::uint64_t memory_trims() const { return trims_.load(std::memory_order_relaxed); }
 
   struct worker;
@@ -63,7 +63,7 @@ class http_server {
  private:
   void housekeeping();
   void stop_housekeeping();
-  void flush_worker_caches();
+  bool flush_worker_caches();
 
   options opts_;
   router_factory factory_;
