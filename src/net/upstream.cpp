@@ -4,15 +4,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <openssl/ssl.h>
 
-#include <interlingua/net/http_head.hpp>
+#include <interlingua/net/http_write.hpp>
 
 #include "connection.hpp"
 
@@ -84,34 +82,14 @@ asio::awaitable<boost::system::error_code> write_request(connection::tls_stream&
   co_return ec;
 }
 
-// The request, over plain TCP: head and body at once in one non-blocking gathered send when the
-// kernel takes it whole (it nearly always does: a request is small and the socket idle), else
-// the rest goes on asynchronously from where the kernel stopped. No posted completion when it
-// fits. The head is written by hand (http_head.hpp); start() prepared the payload, so the body
-// goes as it is.
+// The request, over plain TCP: head and body in one non-blocking gathered send, the rest (if the
+// kernel did not take it all) asynchronously under the connection's deadline. start() prepared
+// the payload, so the body goes as it is.
 asio::awaitable<boost::system::error_code> write_request(beast::tcp_stream& stream,
                                                          http::request<http::string_body>& req) {
-  auto& socket = stream.socket();
-  boost::system::error_code ec;
-  if (!socket.non_blocking()) {
-    socket.non_blocking(true, ec);  // once per connection; async operations are unaffected
-  }
   const std::string head = serialized_head(req);
   const auto both = beast::buffers_cat(asio::buffer(head), asio::buffer(req.body()));
-  std::size_t sent = 0;
-  if (!ec) {
-    sent = socket.write_some(both, ec);
-  }
-  if (ec && ec != asio::error::would_block) {
-    co_return ec;
-  }
-  if (sent == beast::buffer_bytes(both)) {
-    co_return boost::system::error_code{};
-  }
-  beast::buffers_suffix<std::decay_t<decltype(both)>> rest(both);
-  rest.consume(sent);
-  auto [wec, n] = co_await asio::async_write(stream, rest, use_tuple);
-  co_return wec;
+  co_return co_await send_now_or_async(stream, both, std::nullopt);
 }
 
 template <class Stream>

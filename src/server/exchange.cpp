@@ -1,4 +1,4 @@
-#include <interlingua/net/http_head.hpp>
+#include <interlingua/net/http_write.hpp>
 #include <interlingua/server/exchange.hpp>
 
 #include <sys/socket.h>
@@ -10,8 +10,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
-#include <boost/beast/core/buffers_range.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -20,45 +18,6 @@
 #include "url.hpp"
 
 namespace interlingua::server {
-
-namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// One gathered write under the write deadline. Most writes fit in the socket's send buffer:
-// they go out at once with one non-blocking sendmsg, without arming the deadline timer, posting
-// a completion and suspending the coroutine (per streamed event that was a timer re-arm, a
-// scheduler round and an extra epoll_wait; bench/RESULTS.md). Only what the kernel did not
-// take waits, under the deadline. The buffers are taken by value: they live in this frame for
-// the whole write.
-template <class Buffers>
-asio::awaitable<boost::system::error_code> send_buffers(beast::tcp_stream& stream,
-                                                        std::chrono::milliseconds timeout,
-                                                        Buffers buffers) {
-  auto& socket = stream.socket();
-  boost::system::error_code ec;
-  if (!socket.non_blocking()) {
-    socket.non_blocking(true, ec);  // once per connection; async operations are unaffected
-  }
-  std::size_t sent = 0;
-  if (!ec) {
-    sent = socket.write_some(buffers, ec);
-  }
-  if (ec && ec != asio::error::would_block) {
-    co_return ec;
-  }
-  const std::size_t total = beast::buffer_bytes(buffers);
-  if (sent == total) {
-    co_return boost::system::error_code{};
-  }
-  beast::buffers_suffix<Buffers> rest(buffers);
-  rest.consume(sent);
-  stream.expires_after(timeout);
-  auto [wec, n] = co_await asio::async_write(stream, rest, use_tuple);
-  co_return wec;
-}
-
-}  // namespace
 
 exchange::exchange(beast::tcp_stream& stream, request& req, std::string request_id,
                    std::chrono::milliseconds write_timeout, bool keep_alive)
@@ -158,10 +117,10 @@ asio::awaitable<bool> exchange::respond(unsigned status, std::string content_typ
   }
   res.keep_alive(keep_alive_);
   res.content_length(body.size());
-  // Head and body in one gathered write (see send_buffers).
+  // Head and body in one gathered write (net/http_write.hpp).
   const std::string head = net::serialized_head(res);
   const auto both = beast::buffers_cat(asio::buffer(head), asio::buffer(body));
-  auto ec = co_await send_buffers(stream_, write_timeout_, both);
+  auto ec = co_await net::send_now_or_async(stream_, both, write_timeout_);
   broken_ = broken_ || static_cast<bool>(ec);
   co_return !ec;
 }
@@ -199,14 +158,14 @@ asio::awaitable<bool> exchange::write(std::string_view data) {
     head_.clear();
     if (data.empty()) {
       const auto only_head = asio::buffer(head);
-      ec = co_await send_buffers(stream_, write_timeout_, only_head);
+      ec = co_await net::send_now_or_async(stream_, only_head, write_timeout_);
     } else {
       auto both = beast::buffers_cat(asio::buffer(head), http::make_chunk(body));
-      ec = co_await send_buffers(stream_, write_timeout_, both);
+      ec = co_await net::send_now_or_async(stream_, both, write_timeout_);
     }
   } else if (!data.empty()) {
     auto chunk = http::make_chunk(body);
-    ec = co_await send_buffers(stream_, write_timeout_, chunk);
+    ec = co_await net::send_now_or_async(stream_, chunk, write_timeout_);
   }
   broken_ = static_cast<bool>(ec);
   co_return !ec;
@@ -223,11 +182,11 @@ asio::awaitable<bool> exchange::end_stream(std::string_view data) {
   boost::system::error_code ec;
   if (data.empty()) {
     auto last = beast::buffers_cat(asio::buffer(head), http::make_chunk_last());
-    ec = co_await send_buffers(stream_, write_timeout_, last);
+    ec = co_await net::send_now_or_async(stream_, last, write_timeout_);
   } else {
     auto all =
         beast::buffers_cat(asio::buffer(head), http::make_chunk(body), http::make_chunk_last());
-    ec = co_await send_buffers(stream_, write_timeout_, all);
+    ec = co_await net::send_now_or_async(stream_, all, write_timeout_);
   }
   broken_ = static_cast<bool>(ec);
   co_return !ec;

@@ -27,7 +27,6 @@ void idle_connections::link(entry& e) {
   }
   tail_ = &e;
   e.linked_ = true;
-  ++size_;
   arm(head_->deadline_);
 }
 
@@ -36,7 +35,6 @@ void idle_connections::unlink(entry& e) {
   (e.next_ != nullptr ? e.next_->prev_ : tail_) = e.prev_;
   e.prev_ = e.next_ = nullptr;
   e.linked_ = false;
-  --size_;
 }
 
 // An armed timer is left alone: it fires no later than the head's deadline (entries only join

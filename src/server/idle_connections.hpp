@@ -54,8 +54,6 @@ class idle_connections {
   // afterwards (connection coroutines destroyed with the io_context).
   void stop() { timer_.reset(); }
 
-  std::size_t size() const { return size_; }
-
  private:
   void link(entry& e);
   void unlink(entry& e);
@@ -67,7 +65,6 @@ class idle_connections {
   bool armed_ = false;
   entry* head_ = nullptr;
   entry* tail_ = nullptr;
-  std::size_t size_ = 0;
 };
 
 }  // namespace interlingua::server

@@ -11,7 +11,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include <interlingua/net/http_head.hpp>
+#include <interlingua/net/http_write.hpp>
 
 namespace interlingua::net {
 namespace {
