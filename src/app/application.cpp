@@ -74,15 +74,21 @@ application::application(config::settings s) : settings_(std::move(s)) {
                                     static_cast<std::int64_t>(settings_.store.max_mb) * 1024 * 1024,
                                     settings_.store.sweep_interval};
   sweeper_ = std::make_unique<store::retention_sweeper>(db, *store_pool_, retention);
-  interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
-  runs_ = std::make_unique<dialects::interactions::background_runs>();
   auto session_db = store::open_sqlite_sessions(settings_.store.path, error);
   if (!session_db) {
     throw std::runtime_error(error);
   }
+  auto options = server_options(settings_);
+  // SQLite's page caches refill from the file: after load they need not keep their peak.
+  options.on_quiet = [interactions = db, sessions = session_db] {
+    interactions->release_memory();
+    sessions->release_memory();
+  };
+  interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
+  runs_ = std::make_unique<dialects::interactions::background_runs>();
   sessions_ = std::make_unique<store::async_sessions>(std::move(session_db), *store_pool_);
   server_ = std::make_unique<server::http_server>(
-      server_options(settings_), [this](unsigned, boost::asio::io_context& io) {
+      std::move(options), [this](unsigned, boost::asio::io_context& io) {
         auto routes = std::make_shared<server::router>();
         auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
         dialects::interactions::add_routes(*routes, *gateway, *interactions_, *runs_);

@@ -93,6 +93,9 @@ void http_server::housekeeping() {
                                       [this] { return housekeeping_stop_; })) {
     if (trim.observe(open_connections(), accepted_connections())) {
       lock.unlock();
+      if (opts_.on_quiet) {
+        opts_.on_quiet();
+      }
       const bool flushed = flush_worker_caches();
       bool released = return_free_memory();
       if (flushed) {

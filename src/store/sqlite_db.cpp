@@ -117,4 +117,8 @@ std::int64_t sqlite_db::changes() const {
   return sqlite3_changes64(db_.get());
 }
 
+void sqlite_db::release_memory() {
+  sqlite3_db_release_memory(db_.get());
+}
+
 }  // namespace interlingua::store

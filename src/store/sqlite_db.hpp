@@ -44,6 +44,8 @@ class sqlite_db {
   core::result<void> exec(const char* sql);
   core::result<statement> prepare(const char* sql);
   std::int64_t changes() const;
+  // Frees the page cache's unused pages (SQLite refills it from the file as needed).
+  void release_memory();
 
  private:
   explicit sqlite_db(sqlite3* db) : db_(db, &close) {}

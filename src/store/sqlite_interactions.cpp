@@ -179,6 +179,11 @@ class sqlite_interactions final : public interaction_store {
     return db_.exec("SELECT 1").has_value();
   }
 
+  void release_memory() override {
+    std::lock_guard lock(mutex_);
+    db_.release_memory();
+  }
+
  private:
   core::result<std::int64_t> total_size() {
     auto st = db_.prepare(total_size_sql);

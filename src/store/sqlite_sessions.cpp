@@ -240,6 +240,11 @@ class sqlite_sessions final : public session_store {
     return true;
   }
 
+  void release_memory() override {
+    std::lock_guard lock(mutex_);
+    db_.release_memory();
+  }
+
  private:
   core::result<void> put(const document_sql& sql, const document_record& r) {
     std::lock_guard lock(mutex_);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -141,6 +143,29 @@ TEST(SqliteInteractions, AsyncFacade) {
   io.run();
   EXPECT_TRUE(fut.get());
   pool.join();
+}
+
+// After load the gateway asks the store to let its page cache go (server::options::on_quiet):
+// the cache that reading 2 MB of records filled is freed, and the records are still there.
+TEST(SqliteInteractions, ReleaseMemoryFreesThePageCacheAndKeepsTheData) {
+  temp_db db;
+  auto s = open(db.path());
+  auto r = sample("", "owner1");
+  r.request = std::string(4000, 'x');
+  for (int i = 0; i < 500; ++i) {
+    r.id = "v1_" + std::to_string(i);
+    ASSERT_TRUE(s->put(r));
+  }
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(s->get("v1_" + std::to_string(i), "owner1"));
+  }
+  const auto cached = sqlite3_memory_used();
+  s->release_memory();
+  EXPECT_LT(sqlite3_memory_used(), cached - 1'000'000);
+  auto got = s->get("v1_499", "owner1");
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->request.size(), 4000u);
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ struct options {
   std::chrono::milliseconds idle_timeout{60'000};
   std::vector<std::string> keys;  // gateway keys; empty = open
   bool access_log = true;
+  // Called on the housekeeping thread when load has dropped, before the allocator's caches and
+  // free pages are given back: the place for caches that can be rebuilt to let go of memory.
+  std::function<void()> on_quiet;
 };
 
 // Builds the router of one worker: per-worker state (pools, services) lives in it.

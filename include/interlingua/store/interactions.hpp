@@ -34,7 +34,8 @@ struct purge_result {
   std::int64_t evicted = 0;  // oldest first, to bring the store under its size cap
 };
 
-// Blocking interface: implementations are called from the store thread pool only.
+// Blocking interface: implementations are called from the store thread pool only (release_memory
+// excepted).
 class interaction_store {
  public:
   virtual ~interaction_store() = default;
@@ -57,6 +58,9 @@ class interaction_store {
   virtual core::result<purge_result> purge(std::int64_t updated_before, std::int64_t max_bytes) = 0;
   // Readiness: the store can serve (e.g. the database file is open and writable).
   virtual bool healthy() = 0;
+  // Gives back memory the store can rebuild from its file (a page cache): called when load has
+  // dropped, from any thread.
+  virtual void release_memory() {}
 };
 
 // SQLite (WAL, synchronous=FULL) at `path`; ":memory:" for a private in-memory database.

@@ -39,8 +39,8 @@ struct list_query {
   bool descending = true;
 };
 
-// Blocking interface: implementations are called from the store thread pool only. Every call is
-// scoped to `owner`: another owner's objects do not exist for it.
+// Blocking interface: implementations are called from the store thread pool only (release_memory
+// excepted). Every call is scoped to `owner`: another owner's objects do not exist for it.
 class session_store {
  public:
   virtual ~session_store() = default;
@@ -71,6 +71,9 @@ class session_store {
                                                           std::string_view owner) = 0;
   // Removes the session's history, keeping the session; false when the session does not exist.
   virtual core::result<bool> clear_history(std::string_view session_id, std::string_view owner) = 0;
+  // Gives back memory the store can rebuild from its file (a page cache): called when load has
+  // dropped, from any thread.
+  virtual void release_memory() {}
 };
 
 // Opens the session tables in the SQLite file at `path` (the same file as the interactions; a
