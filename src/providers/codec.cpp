@@ -63,4 +63,19 @@ std::string error_message(const nlohmann::json& body) {
   return string_or(body, "message");
 }
 
+std::string error_message(core::json_view::value body) {
+  if (auto e = body.member("error")) {
+    if (e.is_string()) {
+      return std::string(e.str());
+    }
+    return core::json_view::string_or(e, "message");
+  }
+  return core::json_view::string_or(body, "message");
+}
+
+core::json_view::document& scratch_document() {
+  thread_local core::json_view::document doc;
+  return doc;
+}
+
 }  // namespace interlingua::providers

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <interlingua/core/json_view.hpp>
 #include <interlingua/core/provider.hpp>
 
 namespace interlingua::providers {
@@ -30,5 +31,10 @@ std::unique_ptr<core::provider_codec> make_codec(const wire& w);
 // The provider's own message from an error body: {"error":{"message"}}, {"error":"text"} or a
 // bare {"message"} (vLLM); "" when there is none.
 std::string error_message(const nlohmann::json& body);
+std::string error_message(core::json_view::value body);
+
+// The thread's document for decoding one upstream reply or stream event at a time: decoders reuse
+// its buffers instead of allocating a tape per body. Valid until the thread's next call.
+core::json_view::document& scratch_document();
 
 }  // namespace interlingua::providers

@@ -1,7 +1,8 @@
-// fast_json must be a drop-in for json::parse(text, nullptr, false): the same verdict on every
-// input and, when valid, the same tree down to the number kinds and float bits (a caller that
-// reads an unsigned where nlohmann gave an integer, or sees 1e400 accepted, would behave
-// differently once json_util::parse switches over). So every test here compares the two parsers.
+// The gateway's two JSON readers, fast_json (nlohmann trees) and json_view (a flat tape), must be
+// drop-ins for json::parse(text, nullptr, false): the same verdict on every input and, when valid,
+// the same values down to the number kinds and float bits (a caller that reads an unsigned where
+// nlohmann gave an integer, or sees 1e400 accepted, would behave differently). So every test here
+// compares both readers with nlohmann; a view is compared through json_view::to_json.
 
 #include <bit>
 #include <cmath>
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <interlingua/core/fast_json.hpp>
+#include <interlingua/core/json_view.hpp>
 
 namespace interlingua::core {
 namespace {
@@ -74,22 +76,37 @@ std::string printable(std::string_view text) {
   return text.size() > 200 ? out + "..." : out;
 }
 
-// Success when fast_json gives what nlohmann gives for `text`.
-::testing::AssertionResult as_nlohmann(std::string_view text) {
-  json expected = json::parse(text, nullptr, false);
-  std::optional<json> got = fast_json::parse(text);
+// Success when `reader` gives what nlohmann gives for `text`.
+::testing::AssertionResult same_as(const json& expected, const std::optional<json>& got,
+                                   std::string_view reader, std::string_view text) {
   if (expected.is_discarded() || !got) {
     if (expected.is_discarded() == !got) {
       return ::testing::AssertionSuccess();
     }
-    return ::testing::AssertionFailure()
-           << "nlohmann " << (got ? "rejects" : "accepts") << " `" << printable(text) << "`";
+    return ::testing::AssertionFailure() << "nlohmann " << (got ? "rejects" : "accepts") << " `"
+                                         << printable(text) << "`, " << reader << " does not";
   }
   std::string diff = first_difference(expected, *got);
   if (diff.empty()) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << diff << " for `" << printable(text) << "`";
+  return ::testing::AssertionFailure() << reader << ": " << diff << " for `" << printable(text)
+                                       << "`";
+}
+
+// Success when both fast_json and json_view give what nlohmann gives for `text`.
+::testing::AssertionResult as_nlohmann(std::string_view text) {
+  json expected = json::parse(text, nullptr, false);
+  auto tree = same_as(expected, fast_json::parse(text), "fast_json", text);
+  if (!tree) {
+    return tree;
+  }
+  json_view::document doc;
+  std::optional<json> viewed;
+  if (doc.parse(text)) {
+    viewed = json_view::to_json(doc.root());
+  }
+  return same_as(expected, viewed, "json_view", text);
 }
 
 void expect_all_as_nlohmann(const std::vector<std::string>& corpus) {

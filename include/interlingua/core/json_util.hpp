@@ -42,12 +42,14 @@ inline std::string string_or(const json& j, std::string_view key, std::string fa
 
 inline std::optional<std::int64_t> integer(const json& j, std::string_view key) {
   const json* m = member(j, key);
-  if (m && m->is_number_integer()) {
-    return m->get<std::int64_t>();
-  }
+  // Unsigned first: nlohmann's is_number_integer() is true for unsigned numbers too, and
+  // get<std::int64_t>() would wrap one past INT64_MAX to a negative.
   if (m && m->is_number_unsigned()) {
     auto v = m->get<std::uint64_t>();
     return v > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(v);
+  }
+  if (m && m->is_number_integer()) {
+    return m->get<std::int64_t>();
   }
   return std::nullopt;
 }

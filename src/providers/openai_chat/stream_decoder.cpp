@@ -2,14 +2,18 @@
 
 #include <map>
 
+#include "../codec.hpp"
+
 #include "usage.hpp"
 
 namespace interlingua::providers::openai_chat {
 
 namespace {
 
-using nlohmann::json;
-using namespace core::json_util;
+using core::json_view::integer_or;
+using core::json_view::member_string;
+using core::json_view::string_or;
+using core::json_view::value;
 
 // Chat Completions chunks carry deltas for text, reasoning and tool calls keyed by the upstream's
 // tool index. Core wants parts opened and closed in answer order, so the decoder keeps which part
@@ -25,12 +29,13 @@ class decoder final : public core::stream_decoder {
       done_ = true;
       return;
     }
-    auto chunk = parse(data);
-    if (!chunk || !chunk->is_object()) {
+    // A tape, not a tree: this runs for every delta of every stream.
+    auto& doc = scratch_document();
+    if (!doc.parse(data) || !doc.root().is_object()) {
       fail(out, "upstream sent an event that is not JSON");
       return;
     }
-    on_chunk(*chunk, out);
+    on_chunk(doc.root(), out);
   }
 
   void on_end(core::event_list& out) override {
@@ -56,14 +61,14 @@ class decoder final : public core::stream_decoder {
     done_ = true;
   }
 
-  void on_chunk(const json& chunk, core::event_list& out) {
-    const json* usage = member(chunk, "usage");
-    if (const auto* e = member(chunk, "error")) {
+  void on_chunk(value chunk, core::event_list& out) {
+    value usage = chunk.member("usage");
+    if (value e = chunk.member("error")) {
       // OpenRouter reports the usage spent so far on its error chunk: keep it.
-      if (usage && usage->is_object()) {
-        out.push_back(core::usage_update{read_usage(*usage)});
+      if (usage.is_object()) {
+        out.push_back(core::usage_update{read_usage(usage)});
       }
-      std::string message = e->is_string() ? e->get<std::string>() : string_or(*e, "message");
+      std::string message = e.is_string() ? std::string(e.str()) : string_or(e, "message");
       fail(out, "upstream error: " + message);
       return;
     }
@@ -71,39 +76,39 @@ class decoder final : public core::stream_decoder {
       out.push_back(core::message_start{string_or(chunk, "id"), string_or(chunk, "model")});
       started_ = true;
     }
-    if (const auto* choices = member(chunk, "choices"); choices && choices->is_array()) {
-      for (const auto& choice : *choices) {
+    if (value choices = chunk.member("choices"); choices.is_array()) {
+      for (value choice : choices) {
         // n > 1 is never requested; other choices are ignored.
         if (integer_or(choice, "index") == 0) {
           on_choice(choice, out);
         }
       }
     }
-    if (usage && usage->is_object()) {
-      out.push_back(core::usage_update{read_usage(*usage)});
+    if (usage.is_object()) {
+      out.push_back(core::usage_update{read_usage(usage)});
     }
   }
 
-  void on_choice(const json& choice, core::event_list& out) {
-    if (const auto* delta = member(choice, "delta")) {
-      if (const auto* r = reasoning_text(*delta); r && !text(*r).empty()) {
-        append_text(core::part_kind::thought, r->get<std::string>(), out);
+  void on_choice(value choice, core::event_list& out) {
+    if (value delta = choice.member("delta")) {
+      if (value r = reasoning_text(delta); !r.str().empty()) {
+        append_text(core::part_kind::thought, std::string(r.str()), out);
       }
-      if (const auto* c = member_string(*delta, "content"); c && !text(*c).empty()) {
-        append_text(core::part_kind::text, c->get<std::string>(), out);
+      if (value c = member_string(delta, "content"); !c.str().empty()) {
+        append_text(core::part_kind::text, std::string(c.str()), out);
       }
-      if (const auto* c = member_string(*delta, "refusal"); c && !text(*c).empty()) {
-        append_text(core::part_kind::text, c->get<std::string>(), out);
+      if (value c = member_string(delta, "refusal"); !c.str().empty()) {
+        append_text(core::part_kind::text, std::string(c.str()), out);
       }
-      if (const auto* calls = member(*delta, "tool_calls"); calls && calls->is_array()) {
-        for (const auto& call : *calls) {
+      if (value calls = delta.member("tool_calls"); calls.is_array()) {
+        for (value call : calls) {
           on_tool_call(call, out);
         }
       }
     }
-    if (const auto* reason = member_string(choice, "finish_reason")) {
+    if (value reason = member_string(choice, "finish_reason")) {
       close_open(out);
-      out.push_back(core::finish{read_finish(reason->get<std::string>())});
+      out.push_back(core::finish{read_finish(reason.str())});
       finished_ = true;
     }
   }
@@ -119,18 +124,16 @@ class decoder final : public core::stream_decoder {
     }
   }
 
-  void on_tool_call(const json& call, core::event_list& out) {
+  void on_tool_call(value call, core::event_list& out) {
     std::int64_t upstream_index = integer_or(call, "index");
     auto it = tool_parts_.find(upstream_index);
-    const json* fn = member(call, "function");
+    value fn = call.member("function");
     if (it == tool_parts_.end()) {
-      std::string name = fn ? string_or(*fn, "name") : std::string{};
-      open_part(core::part_kind::tool_call, string_or(call, "id"), std::move(name), out);
+      open_part(core::part_kind::tool_call, string_or(call, "id"), string_or(fn, "name"), out);
       it = tool_parts_.emplace(upstream_index, open_).first;
     }
-    if (const auto* args = fn ? member_string(*fn, "arguments") : nullptr;
-        args && !text(*args).empty()) {
-      out.push_back(core::tool_args_delta{it->second, args->get<std::string>()});
+    if (value args = member_string(fn, "arguments"); !args.str().empty()) {
+      out.push_back(core::tool_args_delta{it->second, std::string(args.str())});
     }
   }
 

@@ -1,23 +1,23 @@
 #pragma once
 
-#include <interlingua/core/json_util.hpp>
+#include <interlingua/core/json_view.hpp>
 #include <interlingua/core/usage.hpp>
 
 namespace interlingua::providers::openai_chat {
 
 // OpenAI's prompt_tokens include cached tokens and completion_tokens include reasoning tokens;
 // core keeps reasoning apart from visible output.
-inline core::usage read_usage(const nlohmann::json& u) {
-  using namespace core::json_util;
+inline core::usage read_usage(core::json_view::value u) {
+  using core::json_view::integer_or;
   core::usage out;
   out.input = integer_or(u, "prompt_tokens");
   std::int64_t completion = integer_or(u, "completion_tokens");
-  if (const auto* details = member(u, "prompt_tokens_details")) {
-    out.cached = integer_or(*details, "cached_tokens");
-    out.cache_write = integer_or(*details, "cache_write_tokens");
+  if (auto details = u.member("prompt_tokens_details")) {
+    out.cached = integer_or(details, "cached_tokens");
+    out.cache_write = integer_or(details, "cache_write_tokens");
   }
-  if (const auto* details = member(u, "completion_tokens_details")) {
-    out.reasoning = integer_or(*details, "reasoning_tokens");
+  if (auto details = u.member("completion_tokens_details")) {
+    out.reasoning = integer_or(details, "reasoning_tokens");
   }
   out.output = completion >= out.reasoning ? completion - out.reasoning : completion;
   return out;
@@ -41,11 +41,11 @@ inline core::finish_reason read_finish(std::string_view reason) {
 
 // Reasoning text: OpenRouter/Ollama/vLLM spell it `reasoning`, DeepSeek and older vLLM
 // `reasoning_content`.
-inline const nlohmann::json* reasoning_text(const nlohmann::json& message) {
-  if (const auto* r = core::json_util::member_string(message, "reasoning_content")) {
+inline core::json_view::value reasoning_text(core::json_view::value message) {
+  if (auto r = core::json_view::member_string(message, "reasoning_content")) {
     return r;
   }
-  return core::json_util::member_string(message, "reasoning");
+  return core::json_view::member_string(message, "reasoning");
 }
 
 }  // namespace interlingua::providers::openai_chat
