@@ -365,6 +365,17 @@ TEST(AnthropicReply, ThinkingTokensAndCacheUsage) {
   EXPECT_EQ(reply.tokens, (core::usage{1532, 1111, 418, 30, 20, 0}));
 }
 
+// Counts are the upstream's bytes: sums past INT64_MAX saturate instead of overflowing (undefined
+// behaviour the sanitizer build aborts on), and a negative thinking count is not subtracted.
+TEST(AnthropicReply, HostileUsageCountsSaturate) {
+  auto u = providers::anthropic::usage_from_counts(INT64_MAX, INT64_MAX, 5, 10, -7);
+  EXPECT_EQ(u.input, INT64_MAX);
+  EXPECT_EQ(u.cached, INT64_MAX);
+  EXPECT_EQ(u.output, 10);
+  EXPECT_EQ(u.reasoning, 0);
+  EXPECT_EQ(providers::anthropic::usage_from_counts(1, 2, 3, 10, 4), (core::usage{6, 2, 3, 6, 4, 0}));
+}
+
 // stop_reason refusal is a content filter finish.
 TEST(AnthropicReply, RefusalIsContentFilter) {
   auto reply = unary_reply(own_fixture("reply_refusal.json"));

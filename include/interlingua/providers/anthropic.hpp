@@ -33,8 +33,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
-
+#include <interlingua/core/json_view.hpp>
 #include <interlingua/core/provider.hpp>
 
 namespace interlingua::providers::anthropic {
@@ -56,11 +55,15 @@ std::unique_ptr<core::stream_decoder> make_stream_decoder();
 core::error decode_error(int status, std::string_view body, std::optional<int> retry_after_s);
 
 // Shared by the unary and the stream decoder. `u` is an Anthropic usage object.
-core::usage read_usage(const nlohmann::json& u);
+core::usage read_usage(core::json_view::value u);
+// Anthropic's counts as core's; `thinking` is output_tokens_details.thinking_tokens (0 when not
+// reported). The stream decoder keeps the counts between events and reads them through this.
+core::usage usage_from_counts(std::int64_t input, std::int64_t cache_read, std::int64_t cache_write,
+                              std::int64_t output, std::int64_t thinking);
 core::finish_reason read_stop_reason(std::string_view stop_reason);
 // An error that arrives after HTTP 200 ({"type":"error","error":{type,message}}), as an in-band
 // failure: overloaded_error and api_error are retryable unavailability, as their statuses are.
-core::error read_error_event(const nlohmann::json& event);
+core::error read_error_event(core::json_view::value event);
 
 // The codec the service uses for providers of kind `anthropic`.
 std::unique_ptr<core::provider_codec> make_codec();

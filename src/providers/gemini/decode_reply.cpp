@@ -3,35 +3,33 @@
 #include <cmath>
 #include <cstdlib>
 
-#include <interlingua/core/json_util.hpp>
+#include "../codec.hpp"
 
 namespace interlingua::providers::gemini {
 
 namespace {
 
-using nlohmann::json;
-using namespace core::json_util;
+using core::json_view::string_or;
+using core::json_view::value;
 
 // google.rpc.RetryInfo's retryDelay is a Duration in JSON form ("34.4s"): whole seconds, rounded
 // up so a retry never comes early.
-std::optional<int> retry_delay(const json& error) {
-  const json* details = member(error, "details");
-  if (!details || !details->is_array()) {
+std::optional<int> retry_delay(value error) {
+  value details = error.member("details");
+  if (!details.is_array()) {
     return std::nullopt;
   }
-  for (const auto& d : *details) {
-    std::string type = string_or(d, "@type");
-    std::string delay = string_or(d, "retryDelay");
-    std::string_view suffix = "google.rpc.RetryInfo";
-    bool retry_info = type.size() >= suffix.size() &&
-                      type.compare(type.size() - suffix.size(), suffix.size(), suffix) == 0;
-    if (!retry_info || delay.size() < 2 || delay.back() != 's') {
+  for (value d : details) {
+    std::string_view type = d.member("@type").str();
+    std::string_view delay = d.member("retryDelay").str();
+    if (!type.ends_with("google.rpc.RetryInfo") || delay.size() < 2 || delay.back() != 's') {
       continue;
     }
-    delay.pop_back();
+    // A copy for strtod, which wants the digits NUL-terminated.
+    std::string digits(delay.substr(0, delay.size() - 1));
     char* end = nullptr;
-    double seconds = std::strtod(delay.c_str(), &end);
-    if (end != delay.c_str() + delay.size() || !std::isfinite(seconds) || seconds < 0 ||
+    double seconds = std::strtod(digits.c_str(), &end);
+    if (end != digits.c_str() + digits.size() || !std::isfinite(seconds) || seconds < 0 ||
         seconds > 86400.0 * 7) {
       continue;
     }
@@ -50,25 +48,27 @@ void decode_reply(std::string_view body, core::event_list& out) {
   decoder->on_end(out);
 }
 
+// The stream decoder calls this on an error event and reads nothing of that event's document
+// afterwards, so both may use the thread's scratch document.
 core::error decode_error(int status, std::string_view body, std::optional<int> retry_after_s) {
   std::string message;
-  auto parsed = parse(body);
-  if (!parsed) {
+  auto& doc = scratch_document();
+  if (!doc.parse(body)) {
     message = std::string(body.substr(0, 512));
     return core::error_from_upstream_status(status, std::move(message), retry_after_s);
   }
   // streamGenerateContent without alt=sse answers in a JSON array, errors included.
-  const json* root = &*parsed;
-  if (root->is_array() && !root->empty()) {
-    root = &(*root)[0];
+  value root = doc.root();
+  if (root.is_array() && !root.empty()) {
+    root = root.at(0);
   }
-  if (const auto* e = member(*root, "error")) {
-    message = e->is_string() ? e->get<std::string>() : string_or(*e, "message");
+  if (value e = root.member("error")) {
+    message = e.is_string() ? std::string(e.str()) : string_or(e, "message");
     if (!retry_after_s) {
-      retry_after_s = retry_delay(*e);
+      retry_after_s = retry_delay(e);
     }
   } else {
-    message = string_or(*root, "message");
+    message = string_or(root, "message");
   }
   return core::error_from_upstream_status(status, std::move(message), retry_after_s);
 }

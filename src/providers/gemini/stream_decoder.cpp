@@ -3,16 +3,20 @@
 #include <interlingua/core/json_util.hpp>
 #include <interlingua/core/signature.hpp>
 
+#include "../codec.hpp"
+
 namespace interlingua::providers::gemini {
 
 namespace {
 
-using nlohmann::json;
-using namespace core::json_util;
+using core::json_view::integer_or;
+using core::json_view::member_string;
+using core::json_view::string_or;
+using core::json_view::value;
 
 // promptTokenCount includes cached tokens and candidatesTokenCount excludes thoughts: core's
 // meanings already.
-core::usage read_usage(const json& u) {
+core::usage read_usage(value u) {
   core::usage out;
   out.input = integer_or(u, "promptTokenCount");
   out.cached = integer_or(u, "cachedContentTokenCount");
@@ -44,17 +48,17 @@ core::finish_reason read_finish(std::string_view reason, bool called) {
 }
 
 // Only candidate 0 is read: more are never requested.
-const json* first_candidate(const json& chunk) {
-  const json* candidates = member(chunk, "candidates");
-  if (!candidates || !candidates->is_array()) {
-    return nullptr;
+value first_candidate(value chunk) {
+  value candidates = chunk.member("candidates");
+  if (!candidates.is_array()) {
+    return {};
   }
-  for (const auto& c : *candidates) {
+  for (value c : candidates) {
     if (c.is_object() && integer_or(c, "index") == 0) {
-      return &c;
+      return c;
     }
   }
-  return nullptr;
+  return {};
 }
 
 // Every chunk is a whole GenerateContentResponse holding only the new parts, with cumulative
@@ -68,19 +72,20 @@ class decoder final : public core::stream_decoder {
     if (done_) {
       return;
     }
-    auto chunk = parse(data);
-    if (chunk && chunk->is_array() && chunk->size() == 1 && (*chunk)[0].is_object()) {
+    // A tape, not a tree: this runs for every chunk of every stream.
+    auto& doc = scratch_document();
+    value chunk = doc.parse(data) ? doc.root() : value();
+    if (chunk.is_array() && chunk.size() == 1 && chunk.at(0).is_object()) {
       // A raw error after a 200 may come as the REST stream's array of one response.
-      json only = std::move((*chunk)[0]);
-      chunk = std::move(only);
+      chunk = chunk.at(0);
     }
-    if (!chunk || !chunk->is_object()) {
+    if (!chunk.is_object()) {
       end_with(core::make_error(core::error_kind::upstream_error,
                                 "upstream sent a response that is not JSON"),
                out);
       return;
     }
-    on_chunk(*chunk, data, out);
+    on_chunk(chunk, data, out);
   }
 
   // No sentinel ends a Gemini stream: EOF before a finishReason means it was cut off.
@@ -102,11 +107,13 @@ class decoder final : public core::stream_decoder {
     done_ = true;
   }
 
-  void on_chunk(const json& chunk, std::string_view data, core::event_list& out) {
-    if (const auto* e = member(chunk, "error")) {
+  void on_chunk(value chunk, std::string_view data, core::event_list& out) {
+    if (value e = chunk.member("error")) {
       // Mid-stream errors carry the HTTP code they would have had: an overload stays retryable.
-      auto code = e->is_object() ? integer(*e, "code") : std::nullopt;
+      auto code = e.member("code").integer();
       int status = code && *code >= 400 && *code < 600 ? static_cast<int>(*code) : 0;
+      // decode_error parses `data` again, into the scratch document `chunk` is in: nothing of
+      // `chunk` is read after it.
       end_with(decode_error(status, data, std::nullopt), out);
       return;
     }
@@ -115,22 +122,22 @@ class decoder final : public core::stream_decoder {
           core::message_start{string_or(chunk, "responseId"), string_or(chunk, "modelVersion")});
       started_ = true;
     }
-    const json* candidate = first_candidate(chunk);
+    value candidate = first_candidate(chunk);
     if (candidate) {
-      on_candidate(*candidate, out);
+      on_candidate(candidate, out);
     }
-    if (const auto* u = member(chunk, "usageMetadata"); u && u->is_object()) {
+    if (value u = chunk.member("usageMetadata"); u.is_object()) {
       // Cumulative on nearly every chunk: only changes are worth an event.
-      core::usage value = read_usage(*u);
-      if (!reported_ || value != usage_) {
-        out.push_back(core::usage_update{value});
-        usage_ = value;
+      core::usage counts = read_usage(u);
+      if (!reported_ || counts != usage_) {
+        out.push_back(core::usage_update{counts});
+        usage_ = counts;
         reported_ = true;
       }
     }
-    std::string reason = candidate ? string_or(*candidate, "finishReason") : std::string{};
-    const json* feedback = member(chunk, "promptFeedback");
-    if (reason.empty() && !candidate && feedback && member_string(*feedback, "blockReason")) {
+    std::string_view reason = candidate.member("finishReason").str();
+    if (reason.empty() && !candidate &&
+        member_string(chunk.member("promptFeedback"), "blockReason")) {
       reason = "SAFETY";  // the prompt itself was blocked: no candidate at all
     }
     if (!reason.empty()) {
@@ -140,63 +147,62 @@ class decoder final : public core::stream_decoder {
     }
   }
 
-  void on_candidate(const json& candidate, core::event_list& out) {
-    const json* content = member(candidate, "content");
-    const json* parts = content ? member(*content, "parts") : nullptr;
-    if (!parts || !parts->is_array()) {
+  void on_candidate(value candidate, core::event_list& out) {
+    value parts = candidate.member("content").member("parts");
+    if (!parts.is_array()) {
       return;
     }
-    for (const auto& part : *parts) {
+    for (value part : parts) {
       on_part(part, out);
     }
   }
 
-  void on_part(const json& part, core::event_list& out) {
-    const json* words = member_string(part, "text");
-    const json* call = member(part, "functionCall");
-    std::string signature = string_or(part, "thoughtSignature");
-    const json* thought = member(part, "thought");
-    if (thought && thought->is_boolean() && thought->get<bool>()) {
-      if (words && !text(*words).empty()) {
-        append(core::part_kind::thought, text(*words), out);
+  void on_part(value part, core::event_list& out) {
+    value words = member_string(part, "text");
+    value call = part.member("functionCall");
+    std::string_view signature = part.member("thoughtSignature").str();
+    if (part.member("thought").boolean()) {
+      if (!words.str().empty()) {
+        append(core::part_kind::thought, words.str(), out);
       }
       if (!signature.empty()) {
-        sign(std::move(signature), out);
+        sign(signature, out);
       }
       return;
     }
     // Parts core has no kind for (executableCode, inlineData, ...) are skipped with their
     // signature, which would otherwise land on the wrong part when carried back.
-    if (!(call && call->is_object()) && !words) {
+    if (!call.is_object() && !words) {
       return;
     }
     if (!signature.empty()) {
-      sign(std::move(signature), out);
+      sign(signature, out);
       close_open(out);
     }
-    if (call && call->is_object()) {
-      on_call(*call, out);
-    } else if (!text(*words).empty()) {
-      append(core::part_kind::text, text(*words), out);
+    if (call.is_object()) {
+      on_call(call, out);
+    } else if (!words.str().empty()) {
+      append(core::part_kind::text, words.str(), out);
     }
   }
 
   // Gemini gives calls no id (or its own `id`): "call_<n>" numbers them in answer order, the same
   // in a stream and a whole reply.
-  void on_call(const json& call, core::event_list& out) {
+  void on_call(value call, core::event_list& out) {
     std::string id = string_or(call, "id");
     if (id.empty()) {
       id = "call_" + std::to_string(calls_);
     }
     ++calls_;
     open_part(core::part_kind::tool_call, std::move(id), string_or(call, "name"), out);
-    const json* args = member(call, "args");
-    out.push_back(core::tool_args_delta{open_, args ? dump(*args) : std::string("{}")});
+    value args = call.member("args");
+    out.push_back(core::tool_args_delta{
+        open_, args ? core::json_util::dump(core::json_view::to_json(args)) : std::string("{}")});
     close_open(out);
   }
 
   // A thought keeps at most one signature, as its last delta.
-  void sign(std::string signature, core::event_list& out) {
+  void sign(std::string_view signature, core::event_list& out) {
     if (open_ < 0 || open_kind_ != core::part_kind::thought || open_signed_) {
       open_part(core::part_kind::thought, {}, {}, out);
     }
@@ -204,14 +210,14 @@ class decoder final : public core::stream_decoder {
     open_signed_ = true;
   }
 
-  void append(core::part_kind kind, const std::string& text, core::event_list& out) {
+  void append(core::part_kind kind, std::string_view text, core::event_list& out) {
     if (open_ < 0 || open_kind_ != kind || open_signed_) {
       open_part(kind, {}, {}, out);
     }
     if (kind == core::part_kind::thought) {
-      out.push_back(core::thought_delta{open_, text});
+      out.push_back(core::thought_delta{open_, std::string(text)});
     } else {
-      out.push_back(core::text_delta{open_, text});
+      out.push_back(core::text_delta{open_, std::string(text)});
     }
   }
 
