@@ -94,6 +94,32 @@ TEST(SessionChat, RenderCallsNothing) {
   EXPECT_EQ(history_size(gw, s.session), 0u);
 }
 
+// Chat reads the session and agent documents through a per-thread cache of parsed documents: an
+// edit of either must show in the very next prompt (the cache compares the stored text).
+TEST(SessionChat, EditedAgentAndSessionShowInTheNextPrompt) {
+  gateway_harness gw;
+  auto s = make_session(gw);
+  const std::string render_path = "/sessions/" + s.session + "/render";
+  const std::string input = R"({"messages":[{"role":"user","content":"hi"}]})";
+  auto system_prompt = [&] {
+    auto r = gw.post(render_path, input, json_body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["messages"][0]["content"].get<std::string>();
+  };
+  std::string before = system_prompt();
+  EXPECT_NE(before.find("Be brief."), std::string::npos) << before;
+  auto edited = fake::testing::fetch(gw.client(), "PATCH", "/agents/" + s.agent,
+                                     R"({"instructions":"Answer in verse."})", json_body);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  std::string after = system_prompt();
+  EXPECT_EQ(after.find("Be brief."), std::string::npos) << after;
+  EXPECT_NE(after.find("Answer in verse."), std::string::npos) << after;
+  auto situation = fake::testing::fetch(gw.client(), "PATCH", "/sessions/" + s.session,
+                                        R"({"situation":"a poetry reading"})", json_body);
+  ASSERT_EQ(situation.status, 200) << situation.body;
+  EXPECT_NE(system_prompt().find("a poetry reading"), std::string::npos);
+}
+
 // X-Custom-Api-Key replaces the configured provider key for that call only.
 TEST(SessionChat, CustomApiKeyForOneCall) {
   gateway_harness gw;

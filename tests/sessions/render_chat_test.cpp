@@ -78,6 +78,12 @@ core::reply fold(const core::event_list& events) {
   return acc.take();
 }
 
+// The answers are written directly, not dumped from a tree: their bytes must still be exactly what
+// nlohmann writes for them (sorted keys, its escapes), as they were when they were dumped.
+std::string canonical(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // Splits an SSE body into its JSON payloads, checking the framing: `data: <json>\n\n` only.
 std::vector<json> parse_sse(const std::string& body) {
   std::vector<json> out;
@@ -93,6 +99,7 @@ std::vector<json> parse_sse(const std::string& body) {
     EXPECT_EQ(block.rfind("data: ", 0), 0u) << block;
     EXPECT_EQ(block.find('\n'), std::string::npos) << "one line per event: " << block;
     out.push_back(json::parse(block.substr(6)));
+    EXPECT_EQ(block.substr(6), canonical(out.back())) << "not nlohmann's own serialization";
   }
   return out;
 }
@@ -102,10 +109,38 @@ TEST(SessionsRenderChat, UnaryReplies) {
   const json f = fixture("chat_reply.json");
   for (const auto& c : f["cases"]) {
     core::reply r = fold(events_of(c["events"]));
-    json got = json::parse(render_chat_reply(
-        r, f["id"].get<std::string>(), f["created_at"].get<std::string>(), f["offered_tools"]));
+    std::string text = render_chat_reply(r, f["id"].get<std::string>(),
+                                         f["created_at"].get<std::string>(), f["offered_tools"]);
+    json got = json::parse(text);
     EXPECT_EQ(got, c["reply"]) << c["comment"];
+    EXPECT_EQ(text, canonical(got)) << c["comment"];
   }
+}
+
+// Text from upstream is escaped as nlohmann escapes it: quotes, controls, and ill-formed UTF-8
+// replaced by U+FFFD; in the unary answer and in a stream chunk alike.
+TEST(SessionsRenderChat, TextIsEscapedAsNlohmannDoes) {
+  const std::string nasty = "q\"b\\s\n\x01 caf\xC3\xA9 bad\xFF \xE2\x80\xA8 end";
+  core::event_list events{core::part_start{0, core::part_kind::text, {}, {}},
+                          core::text_delta{0, nasty}, core::part_stop{0},
+                          core::usage_update{core::usage{3, 0, 0, 2, 1, 0}},
+                          core::finish{core::finish_reason::length}};
+  std::string unary = render_chat_reply(fold(events), "id\"1", "t", json::array());
+  json got = json::parse(unary);
+  EXPECT_EQ(unary, canonical(got));
+  json replaced = json::parse(canonical(json(nasty)));  // the bad byte as U+FFFD
+  EXPECT_EQ(got["choices"][0]["message"]["content"], replaced);
+  EXPECT_EQ(got["usage"],
+            (json{{"completion_tokens", 3}, {"prompt_tokens", 3}, {"total_tokens", 6}}));
+  EXPECT_EQ(got["choices"][0]["finish_reason"], "length");
+  chunk_renderer r("id", "t", json::array());
+  std::string body;
+  r.on(events, body);
+  r.finish(body);
+  auto chunks = parse_sse(body);  // checks each chunk against canonical()
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0]["choices"][0]["delta"]["content"], got["choices"][0]["message"]["content"]);
+  EXPECT_EQ(chunks[1]["usage"], got["usage"]);
 }
 
 // The message saved to history: role, content (no thoughts) and the typed calls.

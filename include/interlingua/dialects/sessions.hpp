@@ -163,13 +163,12 @@ class chunk_renderer {
   // The tool-call ordinal (0, 1, ...) of the part opened at `part_index`; -1 for a text part,
   // -2 for any other part.
   int ordinal(int part_index) const;
-  static void write(const json& chunk, std::string& out);
 
   std::string id_;
   std::string created_at_;
   json offered_tools_;
   core::accumulator acc_;
-  json usage_;                              // null until the upstream reports usage
+  std::optional<core::usage> usage_;        // none until the upstream reports usage
   std::vector<std::pair<int, int>> parts_;  // (part index, ordinal) of text and call parts
   int calls_ = 0;
   bool finished_ = false;

@@ -15,7 +15,6 @@ namespace {
 // prompt built from them. Empty when an error answer has been sent.
 struct chat_context {
   store::document_record session;
-  json agent;
   prompt built;
 };
 
@@ -31,7 +30,7 @@ asio::awaitable<std::optional<chat_context>> prepare(exchange& ex, store::async_
     if (asked) {
       return *asked;
     }
-    auto agents = session_agents(body_of(session).value_or(json::object()));
+    auto agents = session_agents(*parsed_body(session));
     return agents.empty() ? std::string{} : agents.front();
   };
   auto loaded = co_await st.load_chat(ex.params().front(), ex.owner(), std::move(pick));
@@ -44,9 +43,9 @@ asio::awaitable<std::optional<chat_context>> prepare(exchange& ex, store::async_
     co_await send_problem(ex, not_found("session", ex.params().front()));
     co_return std::nullopt;
   }
-  json session_doc = body_of(*state.session).value_or(json::object());
+  auto session_doc = parsed_body(*state.session);
   if (input.agent) {
-    auto agents = session_agents(session_doc);
+    auto agents = session_agents(*session_doc);
     if (std::find(agents.begin(), agents.end(), *input.agent) == agents.end()) {
       problem p;
       p.status = 400;
@@ -60,13 +59,13 @@ asio::awaitable<std::optional<chat_context>> prepare(exchange& ex, store::async_
     co_await send_problem(ex, not_found("agent", state.agent_id));
     co_return std::nullopt;
   }
-  json agent_doc = body_of(*state.agent).value_or(json::object());
-  auto built = build_prompt(agent_doc, session_doc, *state.history, input);
+  auto agent_doc = parsed_body(*state.agent);
+  auto built = build_prompt(*agent_doc, *session_doc, *state.history, input);
   if (!built) {
     co_await send_problem(ex, built.error());
     co_return std::nullopt;
   }
-  co_return chat_context{std::move(*state.session), std::move(agent_doc), std::move(*built)};
+  co_return chat_context{std::move(*state.session), std::move(*built)};
 }
 
 // The entries a successful chat appends: the new messages, then the reply. Tool traffic gets

@@ -62,7 +62,35 @@ const json* lookup(const json& env, std::string_view path) {
   return at;
 }
 
-std::string render_template(std::string_view tpl, const json& env) {
+// What templates see: agent, current_agent, session, metadata, user and settings. Built on the
+// first tag a template actually has: most prompts have none, and building it copies the agent
+// document twice and the session once (a quarter of a session chat's work, bench/RESULTS.md).
+class template_env {
+ public:
+  template_env(const json& agent, const json& session, const json& metadata, const json& settings)
+      : agent_(agent), session_(session), metadata_(metadata), settings_(settings) {}
+
+  const json& get() {
+    if (!env_) {
+      env_ = json{{"agent", agent_},
+                  {"current_agent", agent_},
+                  {"session", session_},
+                  {"metadata", metadata_.is_object() ? metadata_ : json::object()},
+                  {"user", nullptr},
+                  {"settings", settings_}};
+    }
+    return *env_;
+  }
+
+ private:
+  const json& agent_;
+  const json& session_;
+  const json& metadata_;
+  const json& settings_;
+  std::optional<json> env_;
+};
+
+std::string render_template(std::string_view tpl, template_env& env) {
   std::string out;
   out.reserve(tpl.size());
   std::size_t at = 0;
@@ -82,7 +110,7 @@ std::string render_template(std::string_view tpl, const json& env) {
       continue;
     }
     if (kind == '{') {
-      if (const json* v = lookup(env, trim(tpl.substr(open + 2, end - open - 2)))) {
+      if (const json* v = lookup(env.get(), trim(tpl.substr(open + 2, end - open - 2)))) {
         out += v->is_string() ? text(*v) : (v->is_null() ? std::string{} : dump(*v));
       }
     }
@@ -156,7 +184,7 @@ std::string text_of_content(const json& content) {
 }
 
 void add_content(const json& content, std::vector<core::part>& parts, bool render,
-                 const json& env) {
+                 template_env& env) {
   auto add_text = [&](const std::string& s) {
     parts.push_back(core::text_part{render ? render_template(s, env) : s});
   };
@@ -202,7 +230,7 @@ std::optional<core::tool_call_part> call_of(const json& c) {
 }
 
 // One ChatML message into the request: a turn, or system text.
-void add_message(const json& m, bool render, const json& env, core::chat_request& out) {
+void add_message(const json& m, bool render, template_env& env, core::chat_request& out) {
   std::string role = string_or(m, "role", "user");
   const json* content = member(m, "content");
   if (role == "system") {
@@ -284,12 +312,7 @@ checked<prompt> build_prompt(const json& agent, const json& session,
   apply_settings(settings, req);
   req.stream = input.stream;
 
-  json env{{"agent", agent},
-           {"current_agent", agent},
-           {"session", session},
-           {"metadata", input.metadata.is_object() ? input.metadata : json::object()},
-           {"user", nullptr},
-           {"settings", settings}};
+  template_env env(agent, session, input.metadata, settings);
   // The session's template, else the agent's; none: the documented default.
   std::string tpl = string_or(session, "system_template");
   if (tpl.empty()) {

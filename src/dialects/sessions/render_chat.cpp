@@ -1,6 +1,7 @@
 #include <interlingua/dialects/sessions.hpp>
 
 #include <interlingua/core/json_util.hpp>
+#include <interlingua/core/json_write.hpp>
 #include <interlingua/core/overloaded.hpp>
 
 // MessageChatResponse (spec §3) and the SSE ChunkChatResponse stream (spec §4). Every key is
@@ -12,6 +13,11 @@
 // index, id, type and name (with the arguments so far), later ones only the index and the next
 // arguments fragment. Julep itself streams no usable tool-call deltas (spec §4), so this is the
 // shape clients of OpenAI-compatible streams already fold.
+//
+// Both are written straight into the answer's text, keys in the sorted order nlohmann's dump
+// gives (the tests hold each answer to nlohmann's own re-serialization of it): building a tree to
+// dump it cost more than the rest of a session chat's reply (bench/RESULTS.md). Tool calls, rare
+// and nested, still go through a tree.
 
 namespace interlingua::dialects::sessions {
 
@@ -35,26 +41,49 @@ const char* finish_name(core::finish_reason r) {
   return "stop";
 }
 
+namespace jw = core::json_write;
+
 // prompt = every input token; completion = visible output plus reasoning, as OpenAI counts
-// completion_tokens; total = their sum.
-json usage_json(const core::usage& u) {
-  std::int64_t completion = u.output + u.reasoning;
-  return json{{"completion_tokens", completion},
-              {"prompt_tokens", u.input},
-              {"total_tokens", u.input + completion}};
+// completion_tokens; total = their sum. null before the upstream reported any.
+void append_usage(std::string& out, const std::optional<core::usage>& u) {
+  if (!u) {
+    out += "null";
+    return;
+  }
+  std::int64_t completion = u->output + u->reasoning;
+  out += "{\"completion_tokens\":";
+  jw::integer(out, completion);
+  out += ",\"prompt_tokens\":";
+  jw::integer(out, u->input);
+  out += ",\"total_tokens\":";
+  jw::integer(out, u->input + completion);
+  out += '}';
 }
 
-// The joined text parts, or null when the reply has none.
-json content_of(const core::reply& reply) {
-  bool any = false;
-  std::string text;
+// The joined text parts, or nullopt when the reply has none.
+std::optional<std::string> content_of(const core::reply& reply) {
+  std::optional<std::string> text;
   for (const auto& p : reply.parts) {
     if (const auto* t = std::get_if<core::text_part>(&p)) {
-      any = true;
-      text += t->text;
+      if (!text) {
+        text.emplace();
+      }
+      *text += t->text;
     }
   }
-  return any ? json(std::move(text)) : json(nullptr);
+  return text;
+}
+
+void append_text_or_null(std::string& out, const std::optional<std::string>& text) {
+  if (text) {
+    jw::string(out, *text);
+  } else {
+    out += "null";
+  }
+}
+
+void append_calls(std::string& out, const json& calls) {
+  out += calls.is_null() || calls.empty() ? std::string("null") : dump(calls);
 }
 
 json calls_of(const core::reply& reply, const json& offered_tools) {
@@ -67,38 +96,46 @@ json calls_of(const core::reply& reply, const json& offered_tools) {
   return calls.empty() ? json(nullptr) : calls;
 }
 
-json envelope(json usage, std::string_view id, std::string_view created_at, json choices) {
-  return json{{"usage", std::move(usage)},
-              {"jobs", json::array()},
-              {"docs", json::array()},
-              {"created_at", created_at},
-              {"id", id},
-              {"choices", std::move(choices)}};
+// {"choices":[...],"created_at":...,"docs":[],"id":...,"jobs":[],"usage":...}; `choices` appends
+// the array's contents.
+template <class Choices>
+void append_envelope(std::string& out, const std::optional<core::usage>& usage, std::string_view id,
+                     std::string_view created_at, Choices&& choices) {
+  out += "{\"choices\":[";
+  choices();
+  out += "],\"created_at\":";
+  jw::string(out, created_at);
+  out += ",\"docs\":[],\"id\":";
+  jw::string(out, id);
+  out += ",\"jobs\":[],\"usage\":";
+  append_usage(out, usage);
+  out += '}';
 }
 
 }  // namespace
 
 json reply_message(const core::reply& reply, const json& offered_tools) {
+  auto text = content_of(reply);
   return json{{"role", "assistant"},
-              {"content", content_of(reply)},
+              {"content", text ? json(std::move(*text)) : json(nullptr)},
               {"tool_calls", calls_of(reply, offered_tools)}};
 }
 
 std::string render_chat_reply(const core::reply& reply, std::string_view id,
                               std::string_view created_at, const json& offered_tools) {
-  json message{{"role", "assistant"},
-               {"tool_call_id", nullptr},
-               {"content", content_of(reply)},
-               {"name", nullptr},
-               {"tool_calls", calls_of(reply, offered_tools)},
-               {"created_at", nullptr},
-               {"id", nullptr}};
-  json choice{{"index", 0},
-              {"finish_reason", finish_name(reply.reason)},
-              {"logprobs", nullptr},
-              {"tool_calls", nullptr},
-              {"message", std::move(message)}};
-  return dump(envelope(usage_json(reply.tokens), id, created_at, json::array({std::move(choice)})));
+  std::string out;
+  out.reserve(320);
+  append_envelope(out, reply.tokens, id, created_at, [&] {
+    out += "{\"finish_reason\":";
+    jw::string(out, finish_name(reply.reason));
+    out += ",\"index\":0,\"logprobs\":null,\"message\":{\"content\":";
+    append_text_or_null(out, content_of(reply));
+    out += ",\"created_at\":null,\"id\":null,\"name\":null,\"role\":\"assistant\","
+           "\"tool_call_id\":null,\"tool_calls\":";
+    append_calls(out, calls_of(reply, offered_tools));
+    out += "},\"tool_calls\":null}";
+  });
+  return out;
 }
 
 // ---- streaming ---------------------------------------------------------------------------------
@@ -158,7 +195,7 @@ void chunk_renderer::on(const core::event_list& events, std::string& out) {
                        args = args.get<std::string>() + d.fragment;
                      }
                    },
-                   [&](const core::usage_update&) { usage_ = usage_json(acc_.current().tokens); },
+                   [&](const core::usage_update&) { usage_ = acc_.current().tokens; },
                    [&](const core::finish& f) { reason = f.reason; },
                    [](const auto&) {},
                },
@@ -167,17 +204,17 @@ void chunk_renderer::on(const core::event_list& events, std::string& out) {
   if (!has_text && calls.empty() && !reason) {
     return;  // nothing a client sees: message start, thoughts, usage alone
   }
-  json delta{{"role", "assistant"},
-             {"tool_call_id", nullptr},
-             {"content", has_text ? json(std::move(text)) : json(nullptr)},
-             {"name", nullptr},
-             {"tool_calls", calls.empty() ? json(nullptr) : std::move(calls)}};
-  json choice{{"index", 0},
-              {"finish_reason", finish_name(reason.value_or(core::finish_reason::stop))},
-              {"logprobs", nullptr},
-              {"tool_calls", nullptr},
-              {"delta", std::move(delta)}};
-  write(envelope(usage_, id_, created_at_, json::array({std::move(choice)})), out);
+  out += "data: ";
+  append_envelope(out, usage_, id_, created_at_, [&] {
+    out += "{\"delta\":{\"content\":";
+    append_text_or_null(out, has_text ? std::optional<std::string>(std::move(text)) : std::nullopt);
+    out += ",\"name\":null,\"role\":\"assistant\",\"tool_call_id\":null,\"tool_calls\":";
+    append_calls(out, calls);
+    out += "},\"finish_reason\":";
+    jw::string(out, finish_name(reason.value_or(core::finish_reason::stop)));
+    out += ",\"index\":0,\"logprobs\":null,\"tool_calls\":null}";
+  });
+  out += "\n\n";
 }
 
 void chunk_renderer::finish(std::string& out) {
@@ -185,12 +222,8 @@ void chunk_renderer::finish(std::string& out) {
     return;
   }
   finished_ = true;
-  write(envelope(usage_, id_, created_at_, json::array()), out);
-}
-
-void chunk_renderer::write(const json& chunk, std::string& out) {
   out += "data: ";
-  out += dump(chunk);
+  append_envelope(out, usage_, id_, created_at_, [] {});
   out += "\n\n";
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace interlingua::dialects::sessions::routing {
 
@@ -68,6 +69,31 @@ store::list_query list_query_of(const exchange& ex) {
 
 std::optional<json> body_of(const store::document_record& r) {
   return parse(r.body);
+}
+
+std::shared_ptr<const json> parsed_body(const store::document_record& r) {
+  struct entry {
+    std::string body;  // the text `doc` was parsed from
+    std::shared_ptr<const json> doc;
+  };
+  // Per thread, so no lock; bounded, so a gateway with many sessions keeps at most this many
+  // parsed documents per thread (a few KiB each) and parses the rest as before.
+  constexpr std::size_t kept = 256;
+  thread_local std::unordered_map<std::string, entry> cache;
+  if (auto it = cache.find(r.id); it != cache.end() && it->second.body == r.body) {
+    return it->second.doc;
+  }
+  auto parsed = parse(r.body);
+  if (!parsed || !parsed->is_object()) {
+    static const auto empty = std::make_shared<const json>(json::object());
+    return empty;  // stored documents are objects; anything else reads as an empty one
+  }
+  if (cache.size() >= kept) {
+    cache.clear();
+  }
+  auto doc = std::make_shared<const json>(std::move(*parsed));
+  cache.insert_or_assign(r.id, entry{r.body, doc});
+  return doc;
 }
 
 }  // namespace interlingua::dialects::sessions::routing

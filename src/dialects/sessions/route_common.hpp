@@ -5,6 +5,7 @@
 // (routes.cpp) wires next to the agent, session and history CRUD.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -28,6 +29,11 @@ asio::awaitable<void> send_error(exchange& ex, const core::error& e);
 std::optional<problem> bad_id(const exchange& ex, std::string_view name);
 store::list_query list_query_of(const exchange& ex);
 std::optional<nlohmann::json> body_of(const store::document_record& r);
+// The record's document, parsed once per thread while its text stays the same: session chat reads
+// the session and agent documents on every call, and parsing them again cost more than building
+// the prompt (bench/RESULTS.md). A record whose text changed is parsed again, so no write is
+// missed. Not an object (never stored so): an empty object.
+std::shared_ptr<const nlohmann::json> parsed_body(const store::document_record& r);
 
 // POST /sessions/{id}/chat and POST /sessions/{id}/render.
 asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessions& st);
