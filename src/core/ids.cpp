@@ -53,4 +53,20 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return out;
 }
 
+std::string rfc3339_micros(std::int64_t unix_us) {
+  std::int64_t secs = unix_us / 1'000'000;
+  std::int64_t micros = unix_us % 1'000'000;
+  if (micros < 0) {  // floor division
+    micros += 1'000'000;
+    secs -= 1;
+  }
+  std::string out = rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(secs)));
+  out.pop_back();  // the 'Z', after the fraction
+  out += ".000000Z";
+  for (std::size_t at = out.size() - 2; micros > 0; --at, micros /= 10) {
+    out[at] = static_cast<char>('0' + micros % 10);
+  }
+  return out;
+}
+
 }  // namespace interlingua::core

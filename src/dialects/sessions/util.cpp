@@ -2,28 +2,14 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <random>
+
+#include <interlingua/core/ids.hpp>
 
 namespace interlingua::dialects::sessions {
 
 std::string timestamp(std::int64_t unix_us) {
-  // Floor division, so an instant before 1970 still gets a fraction in [0, 999999].
-  std::int64_t secs = unix_us / 1'000'000;
-  std::int64_t micros = unix_us % 1'000'000;
-  if (micros < 0) {
-    micros += 1'000'000;
-    secs -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::array<char, 48> buf{};
-  int n = std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                        tm.tm_sec, static_cast<long long>(micros));
-  return std::string(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
+  return core::rfc3339_micros(unix_us);
 }
 
 // RFC 9562 UUID version 7: 48 bits of unix milliseconds, so ids sort by creation time (Julep
