@@ -101,6 +101,36 @@ TEST(InteractionsParse, LegacyTurnsWithToolContents) {
   EXPECT_EQ(result.content, "sunny");
 }
 
+// The request is read from a JSON tape, not a tree; what the tree gave is kept: a repeated key's
+// last value, sorted keys in JSON kept as text, and an unsigned past INT64_MAX read as nlohmann's
+// get<std::int64_t>() reads it (wrapped negative).
+TEST(InteractionsParse, ReadsAsTheTreeDid) {
+  auto r = parse_create(R"({"model":"a","model":"gemini-2.5-flash","service_tier":"flex",
+    "input":{"type":"function_call","id":"c1","name":"f","arguments":{"b":1,"a":{"y":2,"x":1}}},
+    "generation_config":{"seed":18446744073709551615,"seed":18446744073709551614},
+    "response_format":{"type":"text","mime_type":"application/json",
+                       "schema":{"type":"object","properties":{"b":{},"a":{}}}},
+    "tools":[{"type":"google_search","z":1,"a":{"old":true},"a":{"new":true}}]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->chat.model, "gemini-2.5-flash");
+  EXPECT_EQ(r->chat.params.seed, -2);
+  EXPECT_EQ(std::get<core::tool_call_part>(r->chat.turns.at(0).parts.at(0)).arguments,
+            R"({"a":{"x":1,"y":2},"b":1})");
+  EXPECT_EQ(r->chat.response_format.schema, R"({"properties":{"a":{},"b":{}},"type":"object"})");
+  ASSERT_EQ(r->chat.tools.size(), 1u);
+  EXPECT_EQ(r->chat.tools[0].options, R"({"a":{"new":true},"z":1})");
+  EXPECT_EQ(r->config,
+            R"({"generation_config":{"seed":18446744073709551614},"response_format":{"mime_type":)"
+            R"("application/json","schema":{"properties":{"a":{},"b":{}},"type":"object"},)"
+            R"("type":"text"},"service_tier":"flex","tools":[{"a":{"new":true},"type":)"
+            R"("google_search","z":1}]})");
+
+  auto huge = parse_create(R"({"model":"m","input":"hi",
+    "generation_config":{"max_output_tokens":9223372036854775808}})");
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().param, "generation_config.max_output_tokens");
+}
+
 // Every client mistake is a 400-class error naming the field, never a crash or a 5xx. The cases
 // (with why each exists) are in fixtures/interactions/parse_errors.json.
 TEST(InteractionsParseErrors, NameTheField) {

@@ -1,33 +1,32 @@
 #include "parse_input.hpp"
 
-#include <interlingua/core/json_util.hpp>
-
 namespace interlingua::dialects::interactions {
 
 namespace {
 
-using nlohmann::json;
-using namespace core::json_util;
+using core::json_view::member_string;
+using core::json_view::string_or;
+using core::json_view::value;
 
 bool is_content_type(std::string_view t) {
   return t == "text" || t == "image" || t == "audio" || t == "document" || t == "video";
 }
 
-core::result<core::part> parse_content(const json& c, const std::string& where) {
+core::result<core::part> parse_content(value c, const std::string& where) {
   if (!c.is_object()) {
     return field_error(where, "must be a content object");
   }
-  const json* type = member_string(c, "type");
+  value type = member_string(c, "type");
   if (!type) {
     return field_error(where + ".type", "is required");
   }
-  std::string t = type->get<std::string>();
+  std::string t(type.str());
   if (t == "text") {
-    const json* text = member_string(c, "text");
+    value text = member_string(c, "text");
     if (!text) {
       return field_error(where + ".text", "must be a string");
     }
-    return core::part{core::text_part{text->get<std::string>()}};
+    return core::part{core::text_part{std::string(text.str())}};
   }
   if (is_content_type(t)) {
     core::media_part m{t, string_or(c, "mime_type"), string_or(c, "data"), string_or(c, "uri")};
@@ -39,18 +38,18 @@ core::result<core::part> parse_content(const json& c, const std::string& where) 
   return field_error(where + ".type", "unknown content type \"" + t + "\"");
 }
 
-core::result<std::vector<core::part>> parse_content_list(const json& list,
-                                                         const std::string& where) {
+core::result<std::vector<core::part>> parse_content_list(value list, const std::string& where) {
   std::vector<core::part> parts;
   if (list.is_string()) {
-    parts.emplace_back(core::text_part{list.get<std::string>()});
+    parts.emplace_back(core::text_part{std::string(list.str())});
     return parts;
   }
   if (!list.is_array()) {
     return field_error(where, "must be a string or an array of content objects");
   }
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    auto p = parse_content(list[i], where + "[" + std::to_string(i) + "]");
+  std::size_t i = 0;
+  for (value c : list) {
+    auto p = parse_content(c, where + "[" + std::to_string(i++) + "]");
     if (!p) {
       return p.error();
     }
@@ -59,66 +58,64 @@ core::result<std::vector<core::part>> parse_content_list(const json& list,
   return parts;
 }
 
-std::string result_text(const json& result) {
+std::string result_text(value result) {
   if (result.is_string()) {
-    return result.get<std::string>();
+    return std::string(result.str());
   }
   // A list of content blocks that is all text reads best as that text.
   if (result.is_array()) {
     std::string text;
-    for (const auto& c : result) {
-      const json* t = member_string(c, "text");
+    for (value c : result) {
+      value t = member_string(c, "text");
       if (!t || string_or(c, "type") != "text") {
-        return dump(result);
+        return json_text(result);
       }
-      text += t->get<std::string>();
+      text += t.str();
     }
     return text;
   }
-  return dump(result);
+  return json_text(result);
 }
 
-core::result<core::part> parse_function_result(const json& s, const std::string& where) {
-  const json* call_id = member_string(s, "call_id");
+core::result<core::part> parse_function_result(value s, const std::string& where) {
+  value call_id = member_string(s, "call_id");
   if (!call_id) {
     return field_error(where + ".call_id", "is required");
   }
-  const json* result = member(s, "result");
+  value result = s.member("result");
   if (!result) {
     return field_error(where + ".result", "is required");
   }
-  const json* is_error = member(s, "is_error");
-  return core::part{core::tool_result_part{
-      call_id->get<std::string>(), string_or(s, "name"), result_text(*result),
-      is_error && is_error->is_boolean() && is_error->get<bool>()}};
+  return core::part{core::tool_result_part{std::string(call_id.str()), string_or(s, "name"),
+                                           result_text(result), s.member("is_error").boolean()}};
 }
 
-core::result<core::part> parse_function_call(const json& s, const std::string& where) {
-  const json* name = member_string(s, "name");
+core::result<core::part> parse_function_call(value s, const std::string& where) {
+  value name = member_string(s, "name");
   if (!name) {
     return field_error(where + ".name", "is required");
   }
-  const json* args = member(s, "arguments");
-  if (args && !args->is_object() && !args->is_string() && !args->is_null()) {
+  value args = s.member("arguments");
+  if (args && !args.is_object() && !args.is_string() && !args.is_null()) {
     return field_error(where + ".arguments", "must be an object");
   }
   // A string is the model's own argument text that was not valid JSON (a call cut at max
   // tokens, stored as it came): carried back verbatim.
   std::string text_args = "{}";
-  if (args && args->is_object()) {
-    text_args = dump(*args);
-  } else if (args && args->is_string()) {
-    text_args = args->get<std::string>();
+  if (args.is_object()) {
+    text_args = json_text(args);
+  } else if (args.is_string()) {
+    text_args = args.str();
   }
   return core::part{
-      core::tool_call_part{string_or(s, "id"), name->get<std::string>(), std::move(text_args)}};
+      core::tool_call_part{string_or(s, "id"), std::string(name.str()), std::move(text_args)}};
 }
 
-core::result<core::part> parse_thought(const json& s) {
+core::result<core::part> parse_thought(value s) {
   core::thought_part t{{}, string_or(s, "signature"), false};
-  if (const json* summary = member(s, "summary"); summary && summary->is_array()) {
-    for (const auto& c : *summary) {
-      t.text += string_or(c, "text");
+  if (value summary = s.member("summary"); summary.is_array()) {
+    for (value c : summary) {
+      t.text += member_string(c, "text").str();
     }
   }
   return core::part{std::move(t)};
@@ -134,23 +131,23 @@ void append(std::vector<core::turn>& turns, core::role who, std::vector<core::pa
   }
 }
 
-core::result<void> parse_legacy_turn(const json& t, const std::string& where,
+core::result<void> parse_legacy_turn(value t, const std::string& where,
                                      std::vector<core::turn>& turns) {
   std::string r = string_or(t, "role");
   if (r != "user" && r != "model") {
     return field_error(where + ".role", "must be \"user\" or \"model\"");
   }
-  const json* content = member(t, "content");
+  value content = t.member("content");
   if (!content) {
     return field_error(where + ".content", "is required");
   }
   std::string at = where + ".content";
   std::vector<core::part> parts;
-  if (content->is_array()) {
+  if (content.is_array()) {
     // Legacy contents also carried the model's thoughts and calls and the client's results.
-    for (std::size_t i = 0; i < content->size(); ++i) {
-      std::string item = at + "[" + std::to_string(i) + "]";
-      const json& c = (*content)[i];
+    std::size_t i = 0;
+    for (value c : content) {
+      std::string item = at + "[" + std::to_string(i++) + "]";
       std::string type = string_or(c, "type");
       auto p = type == "function_result" ? parse_function_result(c, item)
                : type == "function_call" ? parse_function_call(c, item)
@@ -162,7 +159,7 @@ core::result<void> parse_legacy_turn(const json& t, const std::string& where,
       parts.push_back(std::move(*p));
     }
   } else {
-    auto list = parse_content_list(*content, at);
+    auto list = parse_content_list(content, at);
     if (!list) {
       return list.error();
     }
@@ -172,18 +169,18 @@ core::result<void> parse_legacy_turn(const json& t, const std::string& where,
   return {};
 }
 
-core::result<void> parse_user_input(const json& s, const std::string& where,
+core::result<void> parse_user_input(value s, const std::string& where,
                                     std::vector<core::turn>& turns) {
-  const json* content = member(s, "content");
+  value content = s.member("content");
   if (!content) {
     return field_error(where + ".content", "is required");
   }
   std::vector<core::part> parts;
-  if (content->is_array()) {
+  if (content.is_array()) {
     // Tool results may also arrive as blocks inside user_input (seen from vercel/ai).
-    for (std::size_t i = 0; i < content->size(); ++i) {
-      std::string at = where + ".content[" + std::to_string(i) + "]";
-      const json& c = (*content)[i];
+    std::size_t i = 0;
+    for (value c : content) {
+      std::string at = where + ".content[" + std::to_string(i++) + "]";
       auto p = string_or(c, "type") == "function_result" ? parse_function_result(c, at)
                                                          : parse_content(c, at);
       if (!p) {
@@ -192,7 +189,7 @@ core::result<void> parse_user_input(const json& s, const std::string& where,
       parts.push_back(std::move(*p));
     }
   } else {
-    auto list = parse_content_list(*content, where + ".content");
+    auto list = parse_content_list(content, where + ".content");
     if (!list) {
       return list.error();
     }
@@ -202,12 +199,11 @@ core::result<void> parse_user_input(const json& s, const std::string& where,
   return {};
 }
 
-core::result<void> parse_step(const json& s, const std::string& where,
-                              std::vector<core::turn>& turns) {
+core::result<void> parse_step(value s, const std::string& where, std::vector<core::turn>& turns) {
   if (!s.is_object()) {
     return field_error(where, "must be an object");
   }
-  if (!member(s, "type") && member(s, "role")) {
+  if (!s.member("type") && s.member("role")) {
     return parse_legacy_turn(s, where, turns);
   }
   std::string type = string_or(s, "type");
@@ -217,12 +213,16 @@ core::result<void> parse_step(const json& s, const std::string& where,
   core::result<core::part> p = field_error(where + ".type", "unknown step type \"" + type + "\"");
   core::role side = core::role::assistant;
   if (type == "model_output") {
-    auto parts =
-        parse_content_list(member(s, "content") ? s["content"] : json::array(), where + ".content");
-    if (!parts) {
-      return parts.error();
+    // No content is an empty output; a present one (null included) must be a content list.
+    std::vector<core::part> parts;
+    if (value content = s.member("content")) {
+      auto list = parse_content_list(content, where + ".content");
+      if (!list) {
+        return list.error();
+      }
+      parts = std::move(*list);
     }
-    append(turns, core::role::assistant, std::move(*parts));
+    append(turns, core::role::assistant, std::move(parts));
     return {};
   } else if (type == "thought") {
     p = parse_thought(s);
@@ -244,10 +244,10 @@ core::result<void> parse_step(const json& s, const std::string& where,
 
 }  // namespace
 
-core::result<std::vector<core::turn>> parse_input(const json& input) {
+core::result<std::vector<core::turn>> parse_input(value input) {
   std::vector<core::turn> turns;
   if (input.is_string()) {
-    append(turns, core::role::user, {core::text_part{input.get<std::string>()}});
+    append(turns, core::role::user, {core::text_part{std::string(input.str())}});
     return turns;
   }
   if (input.is_object()) {
@@ -263,31 +263,32 @@ core::result<std::vector<core::turn>> parse_input(const json& input) {
   if (input.empty()) {
     return field_error("input", "must not be empty");
   }
-  for (std::size_t i = 0; i < input.size(); ++i) {
-    if (auto r = parse_step(input[i], "input[" + std::to_string(i) + "]", turns); !r) {
+  std::size_t i = 0;
+  for (value s : input) {
+    if (auto r = parse_step(s, "input[" + std::to_string(i++) + "]", turns); !r) {
       return r.error();
     }
   }
   return turns;
 }
 
-core::result<void> parse_system_instruction(const json& body, std::string& out) {
-  const json* si = member(body, "system_instruction");
-  if (!si || si->is_null()) {
+core::result<void> parse_system_instruction(value body, std::string& out) {
+  value si = body.member("system_instruction");
+  if (!si || si.is_null()) {
     return {};
   }
-  if (si->is_string()) {
-    out = si->get<std::string>();
+  if (si.is_string()) {
+    out = si.str();
     return {};
   }
-  if (si->is_object()) {
-    if (const json* text = member_string(*si, "text")) {
-      out = text->get<std::string>();
+  if (si.is_object()) {
+    if (value text = member_string(si, "text")) {
+      out = text.str();
       return {};
     }
-    if (const json* parts = member(*si, "parts"); parts && parts->is_array()) {
-      for (const auto& p : *parts) {
-        out += string_or(p, "text");
+    if (value parts = si.member("parts"); parts.is_array()) {
+      for (value p : parts) {
+        out += member_string(p, "text").str();
       }
       return {};
     }

@@ -3,10 +3,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include <interlingua/core/json_util.hpp>
+#include <interlingua/core/json_view.hpp>
 #include <interlingua/core/model.hpp>
 #include <interlingua/core/result.hpp>
+
+// The request is read through a json_view document, not an nlohmann tree: every Interactions
+// request is parsed here, and the tree's allocations were most of the parse's cost.
 
 namespace interlingua::dialects::interactions {
 
@@ -15,20 +18,26 @@ inline core::error field_error(const std::string& param, const std::string& mess
   return core::make_error(core::error_kind::invalid_request, param + ": " + message, param);
 }
 
+// A value as JSON text (a schema or arguments kept as text): the text dumping the nlohmann tree
+// gives, keys sorted and a repeated key's last value.
+inline std::string json_text(core::json_view::value v) {
+  return core::json_util::dump(core::json_view::to_json(v));
+}
+
 // Every `input` form of spec §4.2: a string, one content object, a content list (one user turn),
 // a list of steps, or legacy {role, content} turns.
-core::result<std::vector<core::turn>> parse_input(const nlohmann::json& input);
+core::result<std::vector<core::turn>> parse_input(core::json_view::value input);
 
 // `system_instruction` as a string or a content object {parts:[{text}]} / {type:"text",text}.
-core::result<void> parse_system_instruction(const nlohmann::json& body, std::string& out);
+core::result<void> parse_system_instruction(core::json_view::value body, std::string& out);
 
 // `tools`: flat function declarations, `function_declarations` groups, and built-in tools
 // (google_search, code_execution, ...) as core built-ins.
-core::result<std::vector<core::tool_decl>> parse_tools(const nlohmann::json& body);
+core::result<std::vector<core::tool_decl>> parse_tools(core::json_view::value body);
 
 // `generation_config.tool_choice`: a mode string or {allowed_tools:{mode, tools:[names]}}; every
 // allowed name must be a function declared in `tools`.
-core::result<core::tool_choice> parse_tool_choice(const nlohmann::json& body,
+core::result<core::tool_choice> parse_tool_choice(core::json_view::value body,
                                                   const std::vector<core::tool_decl>& tools);
 
 }  // namespace interlingua::dialects::interactions

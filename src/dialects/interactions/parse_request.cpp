@@ -1,7 +1,5 @@
 #include <interlingua/dialects/interactions.hpp>
 
-#include <interlingua/core/json_util.hpp>
-
 #include "parse_input.hpp"
 
 namespace interlingua::dialects::interactions {
@@ -9,19 +7,26 @@ namespace interlingua::dialects::interactions {
 namespace {
 
 using nlohmann::json;
-using namespace core::json_util;
+using core::json_view::string_or;
+using core::json_view::value;
 
-core::result<void> parse_number(const json& cfg, std::string_view key, double lo, double hi,
+// An integer as nlohmann's get<std::int64_t>() reads it: an unsigned past INT64_MAX wraps to a
+// negative (json_view's integer() clamps it). Requests were judged by the wrapped value.
+std::int64_t wrapped_integer(value v) {
+  return core::json_view::to_json(v).get<std::int64_t>();
+}
+
+core::result<void> parse_number(value cfg, std::string_view key, double lo, double hi,
                                 std::optional<double>& out) {
-  const json* v = member(cfg, key);
-  if (!v || v->is_null()) {
+  value v = cfg.member(key);
+  if (!v || v.is_null()) {
     return {};
   }
   std::string param = "generation_config." + std::string(key);
-  if (!v->is_number()) {
+  if (!v.is_number()) {
     return field_error(param, "must be a number");
   }
-  double d = v->get<double>();
+  double d = *v.number();
   if (d < lo || d > hi) {
     return field_error(param, "must be between " + json(lo).dump() + " and " + json(hi).dump());
   }
@@ -29,17 +34,17 @@ core::result<void> parse_number(const json& cfg, std::string_view key, double lo
   return {};
 }
 
-core::result<void> parse_reasoning(const json& cfg, core::generation_params& p) {
-  if (const json* level = member(cfg, "thinking_level"); level && !level->is_null()) {
+core::result<void> parse_reasoning(value cfg, core::generation_params& p) {
+  if (value level = cfg.member("thinking_level"); level && !level.is_null()) {
     static const std::pair<std::string_view, core::reasoning_level> names[] = {
         {"minimal", core::reasoning_level::minimal},
         {"low", core::reasoning_level::low},
         {"medium", core::reasoning_level::medium},
         {"high", core::reasoning_level::high}};
     bool known = false;
-    for (const auto& [name, value] : names) {
-      if (level->is_string() && level->get<std::string>() == name) {
-        p.reasoning = value;
+    for (const auto& [name, named] : names) {
+      if (level.is_string() && level.str() == name) {
+        p.reasoning = named;
         known = true;
       }
     }
@@ -48,59 +53,59 @@ core::result<void> parse_reasoning(const json& cfg, core::generation_params& p) 
                          "must be one of minimal, low, medium, high");
     }
   }
-  if (const json* s = member(cfg, "thinking_summaries"); s && !s->is_null()) {
-    if (!s->is_string() || (*s != "auto" && *s != "none")) {
+  if (value s = cfg.member("thinking_summaries"); s && !s.is_null()) {
+    if (!s.is_string() || (s.str() != "auto" && s.str() != "none")) {
       return field_error("generation_config.thinking_summaries", "must be \"auto\" or \"none\"");
     }
-    p.reasoning_summaries = *s == "auto";
+    p.reasoning_summaries = s.str() == "auto";
   }
   return {};
 }
 
-core::result<void> parse_integers(const json& cfg, core::generation_params& p) {
-  if (const json* v = member(cfg, "max_output_tokens"); v && !v->is_null()) {
-    if (!v->is_number_integer() || v->get<std::int64_t>() < 1) {
+core::result<void> parse_integers(value cfg, core::generation_params& p) {
+  if (value v = cfg.member("max_output_tokens"); v && !v.is_null()) {
+    if (!v.is_number_integer() || wrapped_integer(v) < 1) {
       return field_error("generation_config.max_output_tokens", "must be an integer >= 1");
     }
-    p.max_output_tokens = v->get<std::int64_t>();
+    p.max_output_tokens = wrapped_integer(v);
   }
-  if (const json* v = member(cfg, "seed"); v && !v->is_null()) {
-    if (!v->is_number_integer()) {
+  if (value v = cfg.member("seed"); v && !v.is_null()) {
+    if (!v.is_number_integer()) {
       return field_error("generation_config.seed", "must be an integer");
     }
-    p.seed = v->get<std::int64_t>();
+    p.seed = wrapped_integer(v);
   }
   return {};
 }
 
-core::result<void> parse_stop(const json& cfg, core::generation_params& p) {
-  const json* v = member(cfg, "stop_sequences");
-  if (!v || v->is_null()) {
+core::result<void> parse_stop(value cfg, core::generation_params& p) {
+  value v = cfg.member("stop_sequences");
+  if (!v || v.is_null()) {
     return {};
   }
-  if (!v->is_array()) {
+  if (!v.is_array()) {
     return field_error("generation_config.stop_sequences", "must be an array of strings");
   }
-  for (const auto& s : *v) {
+  for (value s : v) {
     if (!s.is_string()) {
       return field_error("generation_config.stop_sequences", "must be an array of strings");
     }
-    p.stop.push_back(s.get<std::string>());
+    p.stop.emplace_back(s.str());
   }
   return {};
 }
 
-core::result<void> parse_generation_config(const json& body, core::generation_params& p) {
-  const json* cfg = member(body, "generation_config");
-  if (!cfg || cfg->is_null()) {
+core::result<void> parse_generation_config(value body, core::generation_params& p) {
+  value cfg = body.member("generation_config");
+  if (!cfg || cfg.is_null()) {
     return {};
   }
-  if (!cfg->is_object()) {
+  if (!cfg.is_object()) {
     return field_error("generation_config", "must be an object");
   }
-  for (auto step : {parse_number(*cfg, "temperature", 0.0, 2.0, p.temperature),
-                    parse_number(*cfg, "top_p", 0.0, 1.0, p.top_p), parse_integers(*cfg, p),
-                    parse_stop(*cfg, p), parse_reasoning(*cfg, p)}) {
+  for (auto step : {parse_number(cfg, "temperature", 0.0, 2.0, p.temperature),
+                    parse_number(cfg, "top_p", 0.0, 1.0, p.top_p), parse_integers(cfg, p),
+                    parse_stop(cfg, p), parse_reasoning(cfg, p)}) {
     if (!step) {
       return step.error();
     }
@@ -108,9 +113,9 @@ core::result<void> parse_generation_config(const json& body, core::generation_pa
   return {};
 }
 
-bool is_output_type(const json& type) {
-  return type.is_string() && (text(type) == "text" || text(type) == "image" ||
-                              text(type) == "audio" || text(type) == "video");
+bool is_output_type(value type) {
+  std::string_view t = type.str();
+  return type.is_string() && (t == "text" || t == "image" || t == "audio" || t == "video");
 }
 
 bool is_schema_type(std::string_view t) {
@@ -120,7 +125,7 @@ bool is_schema_type(std::string_view t) {
 
 // One typed entry of spec §4.7. Only text output exists here; JSON when its mime_type says so or
 // when it carries a schema.
-core::result<void> parse_typed_format(const json& f, const std::string& where, bool& seen_text,
+core::result<void> parse_typed_format(value f, const std::string& where, bool& seen_text,
                                       core::response_format& out) {
   std::string type = string_or(f, "type");
   if (type != "text") {
@@ -130,19 +135,19 @@ core::result<void> parse_typed_format(const json& f, const std::string& where, b
     return field_error(where, "only one text format may be given");
   }
   seen_text = true;
-  const json* mime = member(f, "mime_type");
-  if (mime && !mime->is_null() && !mime->is_string()) {
+  value mime = f.member("mime_type");
+  if (mime && !mime.is_null() && !mime.is_string()) {
     return field_error(where + ".mime_type", "must be a string");
   }
-  const json* schema = member(f, "schema");
-  if (schema && !schema->is_null() && !schema->is_object()) {
+  value schema = f.member("schema");
+  if (schema && !schema.is_null() && !schema.is_object()) {
     return field_error(where + ".schema", "must be a JSON Schema object");
   }
-  std::string m = mime && mime->is_string() ? text(*mime) : std::string{};
-  bool has_schema = schema && schema->is_object();
+  std::string_view m = mime.str();
+  bool has_schema = schema.is_object();
   if (m == "application/json" || (m.empty() && has_schema)) {
     out.json = true;
-    out.schema = has_schema && !schema->empty() ? dump(*schema) : std::string{};
+    out.schema = has_schema && !schema.empty() ? json_text(schema) : std::string{};
     return {};
   }
   if (m != "text/plain" && !m.empty()) {
@@ -155,10 +160,9 @@ core::result<void> parse_typed_format(const json& f, const std::string& where, b
 }
 
 // A raw JSON Schema in `response_format` (legacy, spec §4.7): the reply is JSON matching it.
-core::result<void> parse_raw_schema(const json& f, const std::string& legacy_mime,
+core::result<void> parse_raw_schema(value f, const std::string& legacy_mime,
                                     core::response_format& out) {
-  const json* type = member(f, "type");
-  if (type && type->is_string() && !is_schema_type(text(*type))) {
+  if (value type = f.member("type"); type.is_string() && !is_schema_type(type.str())) {
     return field_error("response_format.type",
                        "must be text, image, audio, video or a JSON Schema type");
   }
@@ -167,32 +171,31 @@ core::result<void> parse_raw_schema(const json& f, const std::string& legacy_mim
                        "must be \"application/json\" when response_format is a JSON Schema");
   }
   out.json = true;
-  out.schema = f.empty() ? std::string{} : dump(f);
+  out.schema = f.empty() ? std::string{} : json_text(f);
   return {};
 }
 
 // `response_format` (typed object, array of typed objects, or legacy raw schema) together with
 // the legacy `response_mime_type`.
-core::result<void> parse_response_format(const json& body, core::response_format& out) {
+core::result<void> parse_response_format(value body, core::response_format& out) {
   std::string legacy_mime;
-  if (const json* m = member(body, "response_mime_type"); m && !m->is_null()) {
-    if (!m->is_string() || (text(*m) != "application/json" && text(*m) != "text/plain")) {
+  if (value m = body.member("response_mime_type"); m && !m.is_null()) {
+    if (!m.is_string() || (m.str() != "application/json" && m.str() != "text/plain")) {
       return field_error("response_mime_type", "must be \"application/json\" or \"text/plain\"");
     }
-    legacy_mime = text(*m);
+    legacy_mime = m.str();
     out.json = legacy_mime == "application/json";
   }
-  const json* f = member(body, "response_format");
-  if (!f || f->is_null()) {
+  value f = body.member("response_format");
+  if (!f || f.is_null()) {
     return {};
   }
   bool seen_text = false;
-  if (f->is_array()) {
-    for (std::size_t i = 0; i < f->size(); ++i) {
-      std::string where = "response_format[" + std::to_string(i) + "]";
-      const json& entry = (*f)[i];
-      const json* type = member(entry, "type");
-      if (!type || !is_output_type(*type)) {
+  if (f.is_array()) {
+    std::size_t i = 0;
+    for (value entry : f) {
+      std::string where = "response_format[" + std::to_string(i++) + "]";
+      if (!is_output_type(entry.member("type"))) {
         return field_error(where + ".type", "must be text, image, audio or video");
       }
       if (auto r = parse_typed_format(entry, where, seen_text, out); !r) {
@@ -201,27 +204,27 @@ core::result<void> parse_response_format(const json& body, core::response_format
     }
     return {};
   }
-  if (!f->is_object()) {
+  if (!f.is_object()) {
     return field_error("response_format", "must be an object or an array of objects");
   }
-  if (const json* type = member(*f, "type"); type && is_output_type(*type)) {
-    return parse_typed_format(*f, "response_format", seen_text, out);
+  if (is_output_type(f.member("type"))) {
+    return parse_typed_format(f, "response_format", seen_text, out);
   }
-  return parse_raw_schema(*f, legacy_mime, out);
+  return parse_raw_schema(f, legacy_mime, out);
 }
 
-core::result<bool> parse_bool(const json& body, std::string_view key, bool fallback) {
-  const json* v = member(body, key);
-  if (!v || v->is_null()) {
+core::result<bool> parse_bool(value body, std::string_view key, bool fallback) {
+  value v = body.member(key);
+  if (!v || v.is_null()) {
     return fallback;
   }
-  if (!v->is_boolean()) {
+  if (!v.is_boolean()) {
     return field_error(std::string(key), "must be a boolean");
   }
-  return v->get<bool>();
+  return v.boolean();
 }
 
-core::result<void> parse_flags(const json& body, create_request& out) {
+core::result<void> parse_flags(value body, create_request& out) {
   auto stream = parse_bool(body, "stream", false);
   auto store = parse_bool(body, "store", true);
   auto background = parse_bool(body, "background", false);
@@ -233,11 +236,11 @@ core::result<void> parse_flags(const json& body, create_request& out) {
   out.chat.stream = *stream;
   out.store = *store;
   out.background = *background;
-  if (const json* prev = member(body, "previous_interaction_id"); prev && !prev->is_null()) {
-    if (!prev->is_string() || prev->get<std::string>().empty()) {
+  if (value prev = body.member("previous_interaction_id"); prev && !prev.is_null()) {
+    if (!prev.is_string() || prev.str().empty()) {
       return field_error("previous_interaction_id", "must be a non-empty string");
     }
-    out.previous_interaction_id = prev->get<std::string>();
+    out.previous_interaction_id = prev.str();
   }
   if (!out.store && (out.background || !out.previous_interaction_id.empty())) {
     return field_error("store",
@@ -246,34 +249,36 @@ core::result<void> parse_flags(const json& body, create_request& out) {
   return {};
 }
 
-core::result<void> parse_model(const json& body, create_request& out) {
-  const json* model = member(body, "model");
-  if (!model || model->is_null()) {
-    if (member(body, "agent")) {
+core::result<void> parse_model(value body, create_request& out) {
+  value model = body.member("model");
+  if (!model || model.is_null()) {
+    if (body.member("agent")) {
       return field_error("agent",
                          "agent interactions are not supported by this gateway; use model");
     }
     return field_error("model", "is required");
   }
-  if (!model->is_string() || model->get<std::string>().empty()) {
+  if (!model.is_string() || model.str().empty()) {
     return field_error("model", "must be a non-empty string");
   }
-  out.chat.model = model->get<std::string>();
+  out.chat.model = model.str();
   return {};
 }
 
 }  // namespace
 
+// Read through a json_view tape, not an nlohmann tree (parse_input.hpp). The thread's document is
+// reused across bodies; no value of it outlives this call.
 core::result<create_request> parse_create(std::string_view text) {
-  auto parsed = parse(text);
-  if (!parsed) {
+  thread_local core::json_view::document doc;
+  if (!doc.parse(text)) {
     return core::make_error(core::error_kind::invalid_request, "request body is not valid JSON");
   }
-  if (!parsed->is_object()) {
+  value body = doc.root();
+  if (!body.is_object()) {
     return core::make_error(core::error_kind::invalid_request,
                             "request body must be a JSON object");
   }
-  const json& body = *parsed;
   create_request out;
   for (auto step : {parse_model(body, out), parse_flags(body, out),
                     parse_system_instruction(body, out.chat.system),
@@ -283,12 +288,12 @@ core::result<create_request> parse_create(std::string_view text) {
       return step.error();
     }
   }
-  const json* input = member(body, "input");
-  if (!input || input->is_null()) {
+  value input = body.member("input");
+  if (!input || input.is_null()) {
     if (out.previous_interaction_id.empty()) {
       return field_error("input", "is required");
     }
-  } else if (auto turns = parse_input(*input); !turns) {
+  } else if (auto turns = parse_input(input); !turns) {
     return turns.error();
   } else {
     out.chat.turns = std::move(*turns);
@@ -307,11 +312,11 @@ core::result<create_request> parse_create(std::string_view text) {
   json config = json::object();
   for (const char* key : {"system_instruction", "tools", "generation_config", "response_format",
                           "response_mime_type", "service_tier"}) {
-    if (const json* v = member(body, key); v && !v->is_null()) {
-      config[key] = *v;
+    if (value v = body.member(key); v && !v.is_null()) {
+      config[key] = core::json_view::to_json(v);
     }
   }
-  out.config = dump(config);
+  out.config = core::json_util::dump(config);
   return out;
 }
 

@@ -74,6 +74,19 @@ json parsed_or(const std::string& text, json fallback) {
   return j ? std::move(*j) : std::move(fallback);
 }
 
+// The turns of stored steps, none when there are none. parse_input reads a json_view document,
+// so the tree goes back through its text (what parsing the tree's text reads is the tree); the
+// document is this call's own, apart from the one parse_create reuses.
+core::result<std::vector<core::turn>> turns_of_steps(const json& steps) {
+  if (steps.empty()) {
+    return std::vector<core::turn>{};
+  }
+  core::json_view::document doc;
+  std::string text = dump(steps);
+  doc.parse(text);
+  return parse_input(doc.root());
+}
+
 core::usage usage_of(const json& u) {
   core::usage out;
   out.input = integer_or(u, "total_input_tokens");
@@ -140,9 +153,7 @@ std::string render_stored(const store::interaction_record& r, bool include_input
   if (form == schema::legacy) {
     // The legacy object lists the model's output only, as flat contents (spec §9).
     std::vector<core::part> parts;
-    auto turns = output.empty() ? core::result<std::vector<core::turn>>(std::vector<core::turn>{})
-                                : parse_input(output);
-    if (turns) {
+    if (auto turns = turns_of_steps(output)) {
       for (auto& t : *turns) {
         std::move(t.parts.begin(), t.parts.end(), std::back_inserter(parts));
       }
@@ -169,10 +180,7 @@ core::result<std::vector<core::turn>> turns_of(const store::interaction_record& 
   for (auto& s : parsed_or(r.output_steps, json::array())) {
     steps.push_back(std::move(s));
   }
-  if (steps.empty()) {
-    return std::vector<core::turn>{};
-  }
-  return parse_input(steps);
+  return turns_of_steps(steps);
 }
 
 core::result<std::string> render_replay(const store::interaction_record& r,
@@ -186,9 +194,7 @@ core::result<std::string> render_replay(const store::interaction_record& r,
   renderer.begin(out);
   // The stored steps become the events a live stream would have produced, so the replay is
   // rendered by the same code as the original stream.
-  json steps = parsed_or(r.output_steps, json::array());
-  auto turns = steps.empty() ? core::result<std::vector<core::turn>>(std::vector<core::turn>{})
-                             : parse_input(steps);
+  auto turns = turns_of_steps(parsed_or(r.output_steps, json::array()));
   int index = 0;
   if (turns) {
     for (const auto& t : *turns) {
