@@ -1,5 +1,6 @@
 #include <interlingua/core/json_view.hpp>
 
+#include <cstring>
 #include <limits>
 
 #include "json_lex.hpp"
@@ -216,13 +217,16 @@ value value::member(std::string_view key) const {
     return {};
   }
   const auto& tape = doc_->tape_;
-  value found;
-  for (std::uint32_t k = at_ + 1; k < tape[at_].next; k = tape[k + 1].next) {
-    if (doc_->string_at(tape[k]) == key) {
-      found = value(doc_, k + 1);  // keep looking: the last repeat wins, as in nlohmann
+  const std::uint32_t end = tape[at_].next;
+  std::uint32_t found = 0;  // a member's value is never node 0 (the root)
+  for (std::uint32_t k = at_ + 1; k < end; k = tape[k + 1].next) {
+    const document::node& name = tape[k];
+    if (name.count == key.size() &&
+        std::memcmp(doc_->string_data(name), key.data(), key.size()) == 0) {
+      found = k + 1;  // keep looking: the last repeat wins, as in nlohmann
     }
   }
-  return found;
+  return found != 0 ? value(doc_, found) : value();
 }
 
 value value::at(std::size_t i) const {

@@ -130,9 +130,10 @@ class document {
     };
   };
 
-  std::string_view string_at(const node& n) const {
-    return (n.in_text ? text_ : std::string_view(strings_)).substr(n.offset, n.count);
+  const char* string_data(const node& n) const {
+    return (n.in_text ? text_.data() : strings_.data()) + n.offset;
   }
+  std::string_view string_at(const node& n) const { return {string_data(n), n.count}; }
 
   std::string_view text_;
   std::vector<node> tape_;
