@@ -263,9 +263,18 @@ core::result<std::vector<core::turn>> parse_input(value input) {
   if (input.empty()) {
     return field_error("input", "must not be empty");
   }
-  std::size_t i = 0;
+  std::vector<value> steps;
+  steps.reserve(input.size());
   for (value s : input) {
-    if (auto r = parse_step(s, "input[" + std::to_string(i++) + "]", turns); !r) {
+    steps.push_back(s);
+  }
+  return parse_steps(steps);
+}
+
+core::result<std::vector<core::turn>> parse_steps(const std::vector<value>& steps) {
+  std::vector<core::turn> turns;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (auto r = parse_step(steps[i], "input[" + std::to_string(i) + "]", turns); !r) {
       return r.error();
     }
   }

@@ -175,7 +175,35 @@ std::string render_stored(const store::interaction_record& r, bool include_input
   return dump_wire(j);
 }
 
+// The steps of a stored text, read straight from it, when it is an array (what the store
+// writes) or unreadable (none, as parsed_or reads it); false for anything else.
+bool steps_in(const std::string& text, core::json_view::document& doc,
+              std::vector<core::json_view::value>& out) {
+  if (!doc.parse(text)) {
+    return true;
+  }
+  if (!doc.root().is_array()) {
+    return false;
+  }
+  for (core::json_view::value s : doc.root()) {
+    out.push_back(s);
+  }
+  return true;
+}
+
 core::result<std::vector<core::turn>> turns_of(const store::interaction_record& r) {
+  // Every record of a previous_interaction_id chain comes through here: its two texts are read
+  // once each, without trees. A record whose text is JSON but not an array takes the tree path
+  // below, which keeps what such a record did before.
+  core::json_view::document input_doc;
+  core::json_view::document output_doc;
+  std::vector<core::json_view::value> read;
+  if (steps_in(r.input_steps, input_doc, read) && steps_in(r.output_steps, output_doc, read)) {
+    if (read.empty()) {
+      return std::vector<core::turn>{};
+    }
+    return parse_steps(read);
+  }
   json steps = parsed_or(r.input_steps, json::array());
   for (auto& s : parsed_or(r.output_steps, json::array())) {
     steps.push_back(std::move(s));
