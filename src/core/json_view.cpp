@@ -143,11 +143,12 @@ class parser {
 };
 
 bool document::parse(std::string_view text) {
-  // A reused document keeps its buffers, but not the size one huge body made them.
-  constexpr std::size_t kept_bytes = 64 * 1024;
-  if (tape_.capacity() * sizeof(node) > kept_bytes || strings_.capacity() > kept_bytes) {
-    tape_ = {};
-    strings_ = {};
+  // A reused document keeps its buffers, but not the size one huge body made them (swapped with
+  // empty ones: clear() and `= {}` keep the capacity).
+  if (held_bytes() > kept_bytes) {
+    std::vector<node>().swap(tape_);
+    std::string().swap(strings_);
+    std::vector<std::uint32_t>().swap(open_);
   }
   tape_.clear();
   strings_.clear();
@@ -162,6 +163,11 @@ bool document::parse(std::string_view text) {
     return false;
   }
   return true;
+}
+
+std::size_t document::held_bytes() const {
+  return tape_.capacity() * sizeof(node) + strings_.capacity() +
+         open_.capacity() * sizeof(std::uint32_t);
 }
 
 kind value::type() const {

@@ -128,5 +128,23 @@ TEST(JsonView, ADocumentIsReusedAcrossParses) {
   EXPECT_FALSE(doc.parse(std::string(1000000, '[')));  // deep, unfinished: refused, no overflow
 }
 
+// A thread's document lives as long as the thread: one huge body must not pin its tape (24 bytes
+// a value) for good. The next parse gives the buffers back, and small documents keep theirs.
+TEST(JsonView, AHugeBodysBuffersAreLetGoByTheNextParse) {
+  document doc;
+  std::string huge = "[\"" + std::string(200000, 'x') + "\\n\"";
+  for (int i = 0; i < 100000; ++i) {
+    huge += ",[0]";
+  }
+  huge += "]";
+  ASSERT_TRUE(doc.parse(huge));
+  EXPECT_GT(doc.held_bytes(), 4 * document::kept_bytes);
+  ASSERT_TRUE(doc.parse(R"({"small":"document\n"})"));
+  EXPECT_LE(doc.held_bytes(), document::kept_bytes);
+  const std::size_t small = doc.held_bytes();
+  ASSERT_TRUE(doc.parse(R"({"small":"again\n"})"));
+  EXPECT_EQ(doc.held_bytes(), small);  // kept: no allocation per parse once warm
+}
+
 }  // namespace
 }  // namespace interlingua::core

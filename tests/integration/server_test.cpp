@@ -111,10 +111,21 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
   server::options opts;
   opts.workers = 2;
   // The application's caches (SQLite's page caches) are told first, so what they free is
-  // purged by the same trim.
-  auto quiet_calls = std::make_shared<std::atomic<int>>(0);
-  opts.on_quiet = [quiet_calls] { quiet_calls->fetch_add(1); };
+  // purged by the same trim: the hook's first call must come before the first trim counts.
+  struct seen {
+    std::atomic<server::http_server*> srv{nullptr};
+    std::atomic<int> calls{0};
+    std::atomic<long long> trims_at_first_call{-1};
+  };
+  auto s = std::make_shared<seen>();
+  opts.on_quiet = [s] {
+    if (s->calls.fetch_add(1) == 0) {
+      server::http_server* srv = s->srv.load();
+      s->trims_at_first_call = srv ? static_cast<long long>(srv->memory_trims()) : -2;
+    }
+  };
   auto srv = ping_server(opts);
+  s->srv = srv.get();
   for (int i = 0; i < 8; ++i) {  // both workers likely see some (SO_REUSEPORT spreads them)
     ASSERT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
   }
@@ -122,7 +133,8 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_GE(srv->memory_trims(), 1u) << "no trim with every worker's cache flushed within 10 s";
-  EXPECT_GE(quiet_calls->load(), 1) << "the on_quiet hook did not run before the trim";
+  EXPECT_GE(s->calls.load(), 1) << "the on_quiet hook did not run";
+  EXPECT_EQ(s->trims_at_first_call.load(), 0) << "the hook ran after the trim, not before";
   EXPECT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
   EXPECT_TRUE(srv->shutdown(std::chrono::milliseconds(1000)));
 }

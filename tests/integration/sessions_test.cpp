@@ -95,9 +95,10 @@ TEST(SessionChat, RenderCallsNothing) {
 }
 
 // Chat reads the session and agent documents through a per-thread cache of parsed documents: an
-// edit of either must show in the very next prompt (the cache compares the stored text).
+// edit of either must show in the very next prompt (the cache compares the stored text). One
+// worker, so every render goes through the same thread's cache.
 TEST(SessionChat, EditedAgentAndSessionShowInTheNextPrompt) {
-  gateway_harness gw;
+  gateway_harness gw(gateway_options::with_env("IL_TEST_WORKERS", "1"));
   auto s = make_session(gw);
   const std::string render_path = "/sessions/" + s.session + "/render";
   const std::string input = R"({"messages":[{"role":"user","content":"hi"}]})";

@@ -110,6 +110,9 @@ class document {
   bool parse(std::string_view text);
   // The top-level value; none before a successful parse.
   value root() const { return tape_.empty() ? value() : value(this, 0); }
+  // The bytes its buffers hold allocated. Past kept_bytes, the next parse gives them back first.
+  std::size_t held_bytes() const;
+  static constexpr std::size_t kept_bytes = 64 * 1024;
 
  private:
   friend class value;

@@ -76,10 +76,12 @@ std::shared_ptr<const json> parsed_body(const store::document_record& r) {
     std::string body;  // the text `doc` was parsed from
     std::shared_ptr<const json> doc;
   };
-  // Per thread, so no lock; bounded, so a gateway with many sessions keeps at most this many
-  // parsed documents per thread (a few KiB each) and parses the rest as before.
-  constexpr std::size_t kept = 256;
+  // Per thread, so no lock. Bounded by the texts' bytes (a tree takes a few times its text): a
+  // gateway with many or large documents keeps at most this much per thread, and a document
+  // larger than a quarter of it is parsed on every call as before.
+  constexpr std::size_t budget = 1024 * 1024;
   thread_local std::unordered_map<std::string, entry> cache;
+  thread_local std::size_t cached_bytes = 0;
   if (auto it = cache.find(r.id); it != cache.end() && it->second.body == r.body) {
     return it->second.doc;
   }
@@ -88,11 +90,20 @@ std::shared_ptr<const json> parsed_body(const store::document_record& r) {
     static const auto empty = std::make_shared<const json>(json::object());
     return empty;  // stored documents are objects; anything else reads as an empty one
   }
-  if (cache.size() >= kept) {
-    cache.clear();
-  }
   auto doc = std::make_shared<const json>(std::move(*parsed));
-  cache.insert_or_assign(r.id, entry{r.body, doc});
+  if (r.body.size() > budget / 4) {
+    return doc;
+  }
+  if (auto it = cache.find(r.id); it != cache.end()) {
+    cached_bytes -= it->second.body.size();
+    cache.erase(it);
+  }
+  if (cached_bytes + r.body.size() > budget) {
+    cache.clear();
+    cached_bytes = 0;
+  }
+  cache.emplace(r.id, entry{r.body, doc});
+  cached_bytes += r.body.size();
   return doc;
 }
 

@@ -32,7 +32,8 @@ std::optional<nlohmann::json> body_of(const store::document_record& r);
 // The record's document, parsed once per thread while its text stays the same: session chat reads
 // the session and agent documents on every call, and parsing them again cost more than building
 // the prompt (bench/RESULTS.md). A record whose text changed is parsed again, so no write is
-// missed. Not an object (never stored so): an empty object.
+// missed. At most 1 MiB of documents' text is kept per thread. Not an object (never stored so):
+// an empty object.
 std::shared_ptr<const nlohmann::json> parsed_body(const store::document_record& r);
 
 // POST /sessions/{id}/chat and POST /sessions/{id}/render.
