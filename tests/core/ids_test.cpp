@@ -42,8 +42,7 @@ TEST(Rfc3339, MatchesStrftimeAcrossTheCalendar) {
 // Julep's timestamps carry microseconds: the same calendar, and a six-digit fraction that stays
 // in [0, 999999] before 1970, as the snprintf formatting they replaced wrote it.
 TEST(Rfc3339, MicrosecondsMatchTheCLibraryAcrossTheCalendar) {
-  for (std::int64_t us = -2'000'000'000'000'000; us < 4'102'444'800'000'000;
-       us += 49'391'123'457) {
+  for (std::int64_t us = -2'000'000'000'000'000; us < 4'102'444'800'000'000; us += 49'391'123'457) {
     std::int64_t secs = us / 1'000'000;
     std::int64_t micros = us % 1'000'000;
     if (micros < 0) {

@@ -373,7 +373,8 @@ TEST(AnthropicReply, HostileUsageCountsSaturate) {
   EXPECT_EQ(u.cached, INT64_MAX);
   EXPECT_EQ(u.output, 10);
   EXPECT_EQ(u.reasoning, 0);
-  EXPECT_EQ(providers::anthropic::usage_from_counts(1, 2, 3, 10, 4), (core::usage{6, 2, 3, 6, 4, 0}));
+  EXPECT_EQ(providers::anthropic::usage_from_counts(1, 2, 3, 10, 4),
+            (core::usage{6, 2, 3, 6, 4, 0}));
 }
 
 // stop_reason refusal is a content filter finish.

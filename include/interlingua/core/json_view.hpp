@@ -76,7 +76,8 @@ class value {
   // included), nothing for anything else: check is_array() where an object would be wrong.
   class iterator {
    public:
-    iterator(const document* doc, std::uint32_t at, bool object) : doc_(doc), at_(at), object_(object) {}
+    iterator(const document* doc, std::uint32_t at, bool object)
+        : doc_(doc), at_(at), object_(object) {}
     // An element, or a member's value.
     value operator*() const;
     // A member's key ("" for an element).
@@ -121,7 +122,7 @@ class document {
 
   struct node {
     kind k = kind::null;
-    bool in_text = false;  // a string's bytes are the text's (no escapes), else the buffer's
+    bool in_text = false;     // a string's bytes are the text's (no escapes), else the buffer's
     std::uint32_t next = 0;   // the node after this value and everything in it
     std::uint32_t count = 0;  // a container's elements or members; a string's length
     union {

@@ -6,9 +6,9 @@ namespace interlingua::dialects::interactions {
 
 namespace {
 
-using nlohmann::json;
 using core::json_view::string_or;
 using core::json_view::value;
+using nlohmann::json;
 
 // An integer as nlohmann's get<std::int64_t>() reads it: an unsigned past INT64_MAX wraps to a
 // negative (json_view's integer() clamps it). Requests were judged by the wrapped value.

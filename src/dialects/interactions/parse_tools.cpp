@@ -43,7 +43,10 @@ core::result<core::tool_decl> parse_declaration(value d, const std::string& wher
 core::tool_decl builtin_declaration(value t, const std::string& type) {
   nlohmann::json options = core::json_view::to_json(t);
   options.erase("type");
-  return core::tool_decl{string_or(t, "name"), {}, {}, type,
+  return core::tool_decl{string_or(t, "name"),
+                         {},
+                         {},
+                         type,
                          options.empty() ? std::string{} : core::json_util::dump(options)};
 }
 

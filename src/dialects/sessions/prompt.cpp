@@ -72,12 +72,10 @@ class template_env {
 
   const json& get() {
     if (!env_) {
-      env_ = json{{"agent", agent_},
-                  {"current_agent", agent_},
-                  {"session", session_},
-                  {"metadata", metadata_.is_object() ? metadata_ : json::object()},
-                  {"user", nullptr},
-                  {"settings", settings_}};
+      env_ = json{
+          {"agent", agent_},     {"current_agent", agent_},
+          {"session", session_}, {"metadata", metadata_.is_object() ? metadata_ : json::object()},
+          {"user", nullptr},     {"settings", settings_}};
     }
     return *env_;
   }

@@ -130,8 +130,9 @@ std::string render_chat_reply(const core::reply& reply, std::string_view id,
     jw::string(out, finish_name(reply.reason));
     out += ",\"index\":0,\"logprobs\":null,\"message\":{\"content\":";
     append_text_or_null(out, content_of(reply));
-    out += ",\"created_at\":null,\"id\":null,\"name\":null,\"role\":\"assistant\","
-           "\"tool_call_id\":null,\"tool_calls\":";
+    out +=
+        ",\"created_at\":null,\"id\":null,\"name\":null,\"role\":\"assistant\","
+        "\"tool_call_id\":null,\"tool_calls\":";
     append_calls(out, calls_of(reply, offered_tools));
     out += "},\"tool_calls\":null}";
   });
