@@ -263,22 +263,20 @@ core::result<std::vector<core::turn>> parse_input(value input) {
   if (input.empty()) {
     return field_error("input", "must not be empty");
   }
-  std::vector<value> steps;
-  steps.reserve(input.size());
-  for (value s : input) {
-    steps.push_back(s);
+  if (auto added = append_steps(input, 0, turns); !added) {
+    return added.error();
   }
-  return parse_steps(steps);
+  return turns;
 }
 
-core::result<std::vector<core::turn>> parse_steps(const std::vector<value>& steps) {
-  std::vector<core::turn> turns;
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    if (auto r = parse_step(steps[i], "input[" + std::to_string(i) + "]", turns); !r) {
+core::result<void> append_steps(value steps, std::size_t first, std::vector<core::turn>& turns) {
+  std::size_t i = first;
+  for (value s : steps) {
+    if (auto r = parse_step(s, "input[" + std::to_string(i++) + "]", turns); !r) {
       return r.error();
     }
   }
-  return turns;
+  return {};
 }
 
 core::result<void> parse_system_instruction(value body, std::string& out) {

@@ -27,9 +27,11 @@ inline std::string json_text(core::json_view::value v) {
 // Every `input` form of spec §4.2: a string, one content object, a content list (one user turn),
 // a list of steps, or legacy {role, content} turns.
 core::result<std::vector<core::turn>> parse_input(core::json_view::value input);
-// A non-empty list of steps (or legacy turns), as parse_input reads an array of them: for steps
-// that come from more than one document (a stored interaction's input and output).
-core::result<std::vector<core::turn>> parse_steps(const std::vector<core::json_view::value>& steps);
+// Appends the turns of an array of steps (or legacy turns), as parse_input reads one; errors name
+// them input[first], input[first + 1], ...: a list of steps may come from more than one document
+// (a stored interaction's input and output).
+core::result<void> append_steps(core::json_view::value steps, std::size_t first,
+                                std::vector<core::turn>& turns);
 
 // `system_instruction` as a string or a content object {parts:[{text}]} / {type:"text",text}.
 core::result<void> parse_system_instruction(core::json_view::value body, std::string& out);

@@ -175,20 +175,17 @@ std::string render_stored(const store::interaction_record& r, bool include_input
   return dump_wire(j);
 }
 
-// The steps of a stored text, read straight from it, when it is an array (what the store
-// writes) or unreadable (none, as parsed_or reads it); false for anything else.
-bool steps_in(const std::string& text, core::json_view::document& doc,
-              std::vector<core::json_view::value>& out) {
+// The steps of a stored text, read straight from it: the array (what the store writes), none
+// when the text is unreadable (no steps, as parsed_or reads it), nullopt for other JSON.
+std::optional<core::json_view::value> stored_steps(const std::string& text,
+                                                   core::json_view::document& doc) {
   if (!doc.parse(text)) {
-    return true;
+    return core::json_view::value();
   }
   if (!doc.root().is_array()) {
-    return false;
+    return std::nullopt;
   }
-  for (core::json_view::value s : doc.root()) {
-    out.push_back(s);
-  }
-  return true;
+  return doc.root();
 }
 
 core::result<std::vector<core::turn>> turns_of(const store::interaction_record& r) {
@@ -197,12 +194,17 @@ core::result<std::vector<core::turn>> turns_of(const store::interaction_record& 
   // below, which keeps what such a record did before.
   core::json_view::document input_doc;
   core::json_view::document output_doc;
-  std::vector<core::json_view::value> read;
-  if (steps_in(r.input_steps, input_doc, read) && steps_in(r.output_steps, output_doc, read)) {
-    if (read.empty()) {
-      return std::vector<core::turn>{};
+  auto input = stored_steps(r.input_steps, input_doc);
+  auto output = input ? stored_steps(r.output_steps, output_doc) : std::nullopt;
+  if (input && output) {
+    std::vector<core::turn> turns;
+    if (auto added = append_steps(*input, 0, turns); !added) {
+      return added.error();
     }
-    return parse_steps(read);
+    if (auto added = append_steps(*output, input->size(), turns); !added) {
+      return added.error();
+    }
+    return turns;
   }
   json steps = parsed_or(r.input_steps, json::array());
   for (auto& s : parsed_or(r.output_steps, json::array())) {
