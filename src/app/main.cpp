@@ -14,13 +14,14 @@
 #include <interlingua/server/memory.hpp>
 
 // jemalloc's built-in options (release builds link it; MALLOC_CONF in the environment still
-// overrides them; unused under glibc malloc). Slabs of 8 pages for the 2–8 KiB size classes:
-// every stream holds two 4 KiB and one 6 KiB allocations (read buffers, coroutine frames), which
-// jemalloc would otherwise place one or two to a slab, each slab with its own extent record —
-// records it never frees. 8,000 streams left 7.2 MB of them behind, 5.1 MB with this.
+// overrides them; unused under glibc malloc). Slabs of 16 pages (64 KiB) for every small size
+// class: each slab has an extent record that jemalloc never frees, and a stream holds a dozen
+// objects of 0.5–6 KiB (coroutine frames, read buffers) that default slabs hold one to eight
+// to a page. After 8,000 streams that was 16,000 records; with these slabs 4,300, and RSS 30 s
+// after the load 0.7 MB lower and 4 MB lower at the peak (bench/RESULTS.md), idle unchanged.
 extern "C" {
 // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface
-const char* malloc_conf = "slab_sizes:2048-8192:8";
+const char* malloc_conf = "slab_sizes:1-16384:16";
 }
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include <interlingua/server/memory.hpp>
 
+#include <interlingua/server/reactor_pool.hpp>
 #include "connection_loop.hpp"
 
 namespace interlingua::server {
@@ -96,7 +97,7 @@ void http_server::housekeeping() {
       if (opts_.on_quiet) {
         opts_.on_quiet();
       }
-      const bool flushed = flush_worker_caches();
+      const bool flushed = release_worker_memory();
       bool released = return_free_memory();
       if (flushed) {
         trims_.fetch_add(1, std::memory_order_relaxed);
@@ -108,10 +109,12 @@ void http_server::housekeeping() {
   }
 }
 
-// A thread can flush only its own allocator cache: each worker is asked to, and the purge that
-// follows waits for them (briefly: a worker busy with a burst may answer later, and then its
-// cache waits for the next trim). True when every worker flushed.
-bool http_server::flush_worker_caches() {
+// What the workers hold after load is given back on their own threads: the per-socket states
+// Asio's reactor keeps for reuse (server/reactor_pool.hpp; two queue rounds), then the thread's
+// allocator cache, which only its own thread can flush, so that the purge that follows finds
+// their pages free. The purge waits for them briefly: a worker busy with a burst may answer
+// later, and then its cache waits for the next trim. True when every worker finished in time.
+bool http_server::release_worker_memory() {
   struct pending {
     std::mutex m;
     std::condition_variable done;
@@ -120,7 +123,8 @@ bool http_server::flush_worker_caches() {
   auto p = std::make_shared<pending>();
   p->left = workers_.size();
   for (auto& w : workers_) {
-    asio::post(*w->io, [p] {
+    release_reactor_pool(*w->io, [this, p](std::size_t released) {
+      reactor_states_released_.fetch_add(released, std::memory_order_relaxed);
       flush_thread_cache();
       std::lock_guard lock(p->m);
       if (--p->left == 0) {

@@ -8,6 +8,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include <interlingua/server/reactor_pool.hpp>
+
 #include "harness.hpp"
 
 namespace interlingua::testing {
@@ -105,8 +107,9 @@ struct keep_alive_client {
 
 // After a burst the server gives its freed memory back on its own (each worker flushes its
 // allocator cache on its own thread, then the arenas are purged: bench/RESULTS.md, memory) and
-// goes on serving. Runs the flush on live workers, which only this test does; the wait is for
-// the server's one-second housekeeping tick, with a bound far above it.
+// goes on serving; the per-socket states Asio's reactor pools for reuse are deleted first. Runs the
+// flush on live workers, which only this test does; the wait is for the server's one-second
+// housekeeping tick, with a bound far above it.
 TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
   server::options opts;
   opts.workers = 2;
@@ -133,6 +136,9 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_GE(srv->memory_trims(), 1u) << "no trim with every worker's cache flushed within 10 s";
+  if (server::reactor_pool_supported()) {
+    EXPECT_GE(srv->reactor_states_released(), 1u) << "closed sockets' reactor states were kept";
+  }
   EXPECT_GE(s->calls.load(), 1) << "the on_quiet hook did not run";
   EXPECT_EQ(s->trims_at_first_call.load(), 0) << "the hook ran after the trim, not before";
   EXPECT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);

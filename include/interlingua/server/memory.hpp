@@ -3,10 +3,11 @@
 // Giving freed memory back to the system after load. An allocator keeps what a burst of
 // connections freed (bench/RESULTS.md: 401 MB held 30 s after 8,000 streams closed, 10.7 MB
 // idle). Release builds run on jemalloc, which keeps objects of one size together — glibc's
-// malloc_trim could not return pages pinned by small long-lived objects (Asio's per-socket
-// reactor state is pooled, never freed) scattered among the freed buffers — and purging it
-// returns its free pages; other builds fall back to malloc_trim(0). Either walks every arena, so
-// it is done from the server's housekeeping thread, only when the load has clearly dropped.
+// malloc_trim could not return pages pinned by small long-lived objects scattered among the
+// freed buffers — and purging it returns its free pages; other builds fall back to
+// malloc_trim(0). Either walks every arena, so it is done from the server's housekeeping thread,
+// only when the load has clearly dropped, after the workers have deleted the per-socket states
+// Asio's reactor pools (server/reactor_pool.hpp) and flushed their allocator caches.
 
 #include <cstddef>
 #include <cstdint>

@@ -60,13 +60,17 @@ class http_server {
   std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
   // Times freed memory was given back after load with every worker's cache flushed first.
   std::uint64_t memory_trims() const { return trims_.load(std::memory_order_relaxed); }
+  // Per-socket reactor states deleted by those trims (server/reactor_pool.hpp).
+  std::uint64_t reactor_states_released() const {
+    return reactor_states_released_.load(std::memory_order_relaxed);
+  }
 
   struct worker;
 
  private:
   void housekeeping();
   void stop_housekeeping();
-  bool flush_worker_caches();
+  bool release_worker_memory();
 
   options opts_;
   router_factory factory_;
@@ -77,6 +81,7 @@ class http_server {
   std::atomic<std::size_t> connections_{0};
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> trims_{0};
+  std::atomic<std::uint64_t> reactor_states_released_{0};
   bool stopped_ = false;
   // Returns freed memory to the system after load (server/memory.hpp); off the workers.
   std::thread housekeeper_;

@@ -1,0 +1,128 @@
+#include <interlingua/server/reactor_pool.hpp>
+
+#include <boost/asio/detail/reactor.hpp>
+#include <boost/version.hpp>
+
+#if BOOST_VERSION / 100 == 1081 && defined(BOOST_ASIO_HAS_EPOLL) && \
+    !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+#define INTERLINGUA_REACTOR_POOL 1
+#include <boost/asio/detail/epoll_reactor.hpp>
+#include <boost/asio/detail/object_pool.hpp>
+#endif
+
+namespace interlingua::server {
+
+#if defined(INTERLINGUA_REACTOR_POOL)
+
+namespace {
+
+namespace detail = boost::asio::detail;
+using reactor = detail::epoll_reactor;
+using state = reactor::descriptor_state;
+using pool = detail::object_pool<state>;
+
+// A pointer to a private member, handed out by a friend function that an explicit instantiation
+// defines: access is not checked for the names in an explicit instantiation.
+template <typename Tag, typename Tag::type Member>
+struct private_member {
+  friend typename Tag::type member_of(Tag) { return Member; }
+};
+
+struct pool_of_reactor {
+  using type = pool reactor::*;
+  friend type member_of(pool_of_reactor);
+};
+struct mutex_of_reactor {
+  using type = detail::conditionally_enabled_mutex reactor::*;
+  friend type member_of(mutex_of_reactor);
+};
+struct live_of_pool {
+  using type = state* pool::*;
+  friend type member_of(live_of_pool);
+};
+struct free_of_pool {
+  using type = state* pool::*;
+  friend type member_of(free_of_pool);
+};
+
+template struct private_member<pool_of_reactor, &reactor::registered_descriptors_>;
+template struct private_member<mutex_of_reactor, &reactor::registered_descriptors_mutex_>;
+template struct private_member<live_of_pool, &pool::live_list_>;
+template struct private_member<free_of_pool, &pool::free_list_>;
+
+std::size_t length(state* list) {
+  std::size_t n = 0;
+  for (; list != nullptr; list = detail::object_pool_access::next(list)) {
+    ++n;
+  }
+  return n;
+}
+
+// The io_context's reactor, if it has made one (it does at its first socket or timer).
+reactor* reactor_of(boost::asio::io_context& io) {
+  if (!boost::asio::has_service<reactor>(io)) {
+    return nullptr;
+  }
+  return &boost::asio::use_service<reactor>(io);
+}
+
+}  // namespace
+
+bool reactor_pool_supported() {
+  return true;
+}
+
+reactor_pool_counts reactor_pool(boost::asio::io_context& io) {
+  reactor* r = reactor_of(io);
+  if (r == nullptr) {
+    return {};
+  }
+  detail::conditionally_enabled_mutex::scoped_lock lock(r->*member_of(mutex_of_reactor{}));
+  pool& p = r->*member_of(pool_of_reactor{});
+  return {length(p.*member_of(live_of_pool{})), length(p.*member_of(free_of_pool{}))};
+}
+
+detached_reactor_states detach_reactor_free_list(boost::asio::io_context& io) {
+  reactor* r = reactor_of(io);
+  if (r == nullptr) {
+    return {};
+  }
+  detail::conditionally_enabled_mutex::scoped_lock lock(r->*member_of(mutex_of_reactor{}));
+  pool& p = r->*member_of(pool_of_reactor{});
+  return detached_reactor_states(std::exchange(p.*member_of(free_of_pool{}), nullptr));
+}
+
+std::size_t detached_reactor_states::release() {
+  auto* list = static_cast<state*>(std::exchange(list_, nullptr));
+  std::size_t n = 0;
+  while (list != nullptr) {
+    state* s = list;
+    list = detail::object_pool_access::next(s);
+    detail::object_pool_access::destroy(s);
+    ++n;
+  }
+  return n;
+}
+
+#else  // another Boost or another reactor: nothing is released
+
+bool reactor_pool_supported() {
+  return false;
+}
+
+reactor_pool_counts reactor_pool(boost::asio::io_context&) {
+  return {};
+}
+
+detached_reactor_states detach_reactor_free_list(boost::asio::io_context&) {
+  return {};
+}
+
+std::size_t detached_reactor_states::release() {
+  list_ = nullptr;
+  return 0;
+}
+
+#endif
+
+}  // namespace interlingua::server
