@@ -8,6 +8,8 @@
 
 #include <interlingua/dialects/interactions_routes.hpp>
 #include <interlingua/dialects/sessions_routes.hpp>
+#include <interlingua/server/memory.hpp>
+#include <interlingua/server/pool_threads.hpp>
 #include <interlingua/service/metrics.hpp>
 #include <interlingua/store/async.hpp>
 
@@ -79,10 +81,14 @@ application::application(config::settings s) : settings_(std::move(s)) {
     throw std::runtime_error(error);
   }
   auto options = server_options(settings_);
-  // SQLite's page caches refill from the file: after load they need not keep their peak.
-  options.on_quiet = [interactions = db, sessions = session_db] {
+  // SQLite's page caches refill from the file: after load they need not keep their peak. The
+  // store threads' allocator caches hold what their requests freed, and only they can flush them.
+  options.on_quiet = [interactions = db, sessions = session_db, pool = store_pool_.get(),
+                      threads = settings_.store.threads] {
     interactions->release_memory();
     sessions->release_memory();
+    server::run_on_each_thread(*pool, threads, server::flush_thread_cache,
+                               std::chrono::milliseconds(100));
   };
   interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
   runs_ = std::make_unique<dialects::interactions::background_runs>();

@@ -98,6 +98,7 @@ void http_server::housekeeping() {
         opts_.on_quiet();
       }
       const bool flushed = release_worker_memory();
+      flush_thread_cache();  // what on_quiet freed on this thread (SQLite's pages)
       bool released = return_free_memory();
       if (flushed) {
         trims_.fetch_add(1, std::memory_order_relaxed);
