@@ -96,7 +96,9 @@ application::application(config::settings s) : settings_(std::move(s)) {
   server_ = std::make_unique<server::http_server>(
       std::move(options), [this](unsigned, boost::asio::io_context& io) {
         auto routes = std::make_shared<server::router>();
-        auto gateway = std::make_shared<service::gateway>(io, settings_, providers_);
+        // Idle upstream connections closed for their age leave memory to give back.
+        auto gateway = std::make_shared<service::gateway>(
+            io, settings_, providers_, [this](std::size_t) { server_->request_trim(); });
         dialects::interactions::add_routes(*routes, *gateway, *interactions_, *runs_);
         dialects::sessions::add_routes(*routes, *gateway, *sessions_);
         {

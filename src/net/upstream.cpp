@@ -218,9 +218,28 @@ void connection::arm_timer(const std::shared_ptr<deadline_watch>& w) {
   });
 }
 
+// The timer's handler may run after the pool is gone (a wait that completed just before the
+// pool's destructor cancelled it): it reaches the pool only through `owner`, which the
+// destructor clears.
+struct connection_pool::sweeper {
+  connection_pool* owner = nullptr;
+  bool armed = false;
+};
+
+struct connection_pool::sweep_timer {
+  explicit sweep_timer(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+};
+
 connection_pool::connection_pool(asio::any_io_executor ex, endpoint ep,
                                  std::shared_ptr<asio::ssl::context> tls, pool_options options)
-    : executor_(std::move(ex)), endpoint_(std::move(ep)), tls_(std::move(tls)), options_(options) {
+    : executor_(std::move(ex)),
+      endpoint_(std::move(ep)),
+      tls_(std::move(tls)),
+      options_(std::move(options)),
+      sweep_timer_(std::make_unique<sweep_timer>(executor_)),
+      sweeper_(std::make_shared<sweeper>()) {
+  sweeper_->owner = this;
   boost::system::error_code ec;
   auto literal = asio::ip::make_address(endpoint_.host, ec);
   if (!ec) {
@@ -255,6 +274,7 @@ asio::awaitable<connection_pool::resolved> connection_pool::addresses() {
 
 connection_pool::~connection_pool() {
   close_all();
+  sweeper_->owner = nullptr;
 }
 
 void connection_pool::close_all() {
@@ -263,6 +283,43 @@ void connection_pool::close_all() {
     c->close();
   }
   idle_.clear();
+  // The timer goes now too: like the sockets, it must not outlive the io_context, which a
+  // worker destroys before its routes (and their pools). A wait it had queued finds it disarmed.
+  sweeper_->armed = false;
+  sweep_timer_.reset();
+}
+
+void connection_pool::arm_sweep() {
+  if (!options_.sweep_idle || !sweep_timer_ || sweeper_->armed || idle_.empty()) {
+    return;
+  }
+  sweeper_->armed = true;
+  // idle_ is in the order connections were given back: the front one expires first.
+  sweep_timer_->timer.expires_at(idle_.front()->last_used + options_.idle_timeout);
+  sweep_timer_->timer.async_wait([s = sweeper_](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || s->owner == nullptr || !s->armed) {
+      return;
+    }
+    s->armed = false;
+    s->owner->sweep();
+  });
+}
+
+void connection_pool::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  std::size_t closed = 0;
+  std::erase_if(idle_, [&](const std::unique_ptr<connection>& c) {
+    bool expired = now - c->last_used >= options_.idle_timeout;
+    if (expired) {
+      c->close();
+      ++closed;
+    }
+    return expired;
+  });
+  arm_sweep();
+  if (closed > 0 && options_.evicted) {
+    options_.evicted(closed);
+  }
 }
 
 std::unique_ptr<connection> connection_pool::take_idle() {
@@ -297,6 +354,7 @@ void connection_pool::give_back(std::unique_ptr<connection> c) {
   c->last_used = now;
   c->parser.reset();
   idle_.push_back(std::move(c));
+  arm_sweep();
 }
 
 asio::awaitable<upstream_call::start_result> upstream_call::start(

@@ -92,7 +92,8 @@ void http_server::housekeeping() {
   std::unique_lock lock(housekeeping_mutex_);
   while (!housekeeping_wake_.wait_for(lock, std::chrono::seconds(1),
                                       [this] { return housekeeping_stop_; })) {
-    if (trim.observe(open_connections(), accepted_connections())) {
+    const bool freed = trim_requested_.exchange(false, std::memory_order_relaxed);
+    if (trim.observe(open_connections(), accepted_connections(), freed)) {
       lock.unlock();
       if (opts_.on_quiet) {
         opts_.on_quiet();

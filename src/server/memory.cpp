@@ -21,12 +21,13 @@ constexpr const char* purge_all_arenas = "arena.4096.purge";
 
 }  // namespace
 
-bool trim_policy::observe(std::size_t open, std::uint64_t accepted) {
+bool trim_policy::observe(std::size_t open, std::uint64_t accepted, bool freed) {
   bool quiet = accepted == last_accepted_;
   if (!quiet) {
     dirty_ = true;
     last_accepted_ = accepted;
   }
+  dirty_ = dirty_ || freed;
   peak_ = std::max(peak_, open);
   if (!dirty_) {
     return false;

@@ -42,13 +42,17 @@ struct gateway::provider_state {
 };
 
 gateway::gateway(asio::io_context& io, const config::settings& s,
-                 const std::vector<provider_shared>& providers)
+                 const std::vector<provider_shared>& providers,
+                 std::function<void(std::size_t)> pool_evicted)
     : settings_(s), providers_(providers), jitter_(std::random_device{}()) {
   for (const auto& p : providers_) {
     auto state = std::make_unique<provider_state>();
-    state->pool = std::make_unique<net::connection_pool>(
-        io.get_executor(), p.endpoint, p.tls,
-        net::pool_options{p.cfg->pool_size, p.cfg->pool_idle});
+    net::pool_options options;
+    options.max_idle = p.cfg->pool_size;
+    options.idle_timeout = p.cfg->pool_idle;
+    options.evicted = pool_evicted;
+    state->pool = std::make_unique<net::connection_pool>(io.get_executor(), p.endpoint, p.tls,
+                                                         std::move(options));
     state_.push_back(std::move(state));
   }
 }

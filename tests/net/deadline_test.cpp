@@ -53,9 +53,12 @@ class UpstreamDeadline : public ::testing::TestWithParam<bool> {
     if (fo.tls) {
       tls_ = testing::trusting_context(fo.material);
     }
+    // No idle sweep: its timer would keep the io_context running, and these tests check that
+    // a pooled connection leaves nothing pending.
+    net::pool_options no_sweep;
+    no_sweep.sweep_idle = false;
     pool_ = std::make_unique<net::connection_pool>(
-        io_.get_executor(), net::endpoint{"localhost", upstream_->port(), fo.tls}, tls_,
-        net::pool_options{});
+        io_.get_executor(), net::endpoint{"localhost", upstream_->port(), fo.tls}, tls_, no_sweep);
   }
 
   // Reads the whole body with read_some (each read under `idle_gap`, or `wait` when given).

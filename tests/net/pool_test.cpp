@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <vector>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -31,9 +35,20 @@ struct pool_fixture {
   // One POST to the fake's OpenAI endpoint; returns the status (0 on failure).
   unsigned call(bool read_body = true) {
     auto fut = asio::co_spawn(io, run(*pool, read_body), asio::use_future);
+    return run_until_ready(fut) ? fut.get() : 0;
+  }
+
+  // Runs the io_context until `fut` is ready (not until it runs out of work: the pool's idle
+  // sweep keeps a wait pending while a connection is pooled). False after 20 s without it.
+  template <typename Future>
+  bool run_until_ready(Future& fut) {
     io.restart();
-    io.run();
-    return fut.get();
+    while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      if (io.run_one_for(std::chrono::seconds(20)) == 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static asio::awaitable<unsigned> run(net::connection_pool& pool, bool read_body) {
@@ -132,6 +147,58 @@ TEST(ConnectionPool, IpLiteralIsNeverLookedUp) {
   EXPECT_EQ(f.call(), 200u);
   EXPECT_EQ(f.pool->stats().connects, 2u);
   EXPECT_EQ(f.pool->stats().resolves, 0u);
+}
+
+// An idle gateway must not keep upstream connections (and their memory) past idle_timeout just
+// because no request came to look at the pool: the sweep closes each at its age, oldest first,
+// reports how many it closed, and leaves nothing pending once the pool is empty.
+TEST(ConnectionPool, IdleConnectionsAreClosedAtTheirAgeWithoutTraffic) {
+  net::pool_options options;
+  options.idle_timeout = std::chrono::milliseconds(1000);
+  std::vector<std::size_t> evictions;
+  std::vector<std::size_t> idle_after;
+  pool_fixture* fixture = nullptr;
+  options.evicted = [&](std::size_t n) {
+    evictions.push_back(n);
+    idle_after.push_back(fixture->pool->idle_count());
+  };
+  pool_fixture f("localhost", options);
+  fixture = &f;
+  // Two connections at once, both pooled; then one of them is used again half a timeout later.
+  auto a = asio::co_spawn(f.io, pool_fixture::run(*f.pool, true), asio::use_future);
+  auto b = asio::co_spawn(f.io, pool_fixture::run(*f.pool, true), asio::use_future);
+  ASSERT_TRUE(f.run_until_ready(a) && f.run_until_ready(b));
+  EXPECT_EQ(a.get(), 200u);
+  EXPECT_EQ(b.get(), 200u);
+  ASSERT_EQ(f.pool->idle_count(), 2u);
+  f.io.restart();
+  f.io.run_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(f.call(), 200u);  // refreshes the newer one; the older one stays half-aged
+  EXPECT_EQ(f.pool->stats().connects, 2u);
+
+  f.io.restart();
+  f.io.run_for(std::chrono::seconds(10));  // returns early once nothing is pending
+  EXPECT_TRUE(f.io.stopped()) << "the sweep left a wait pending with an empty pool";
+  EXPECT_EQ(f.pool->idle_count(), 0u);
+  ASSERT_EQ(evictions, (std::vector<std::size_t>{1, 1})) << "one at a time, each at its age";
+  EXPECT_EQ(idle_after, (std::vector<std::size_t>{1, 0}));
+}
+
+// The sweep's wait ends with the pool: a pool destroyed with connections pooled leaves no
+// callback to run against it.
+TEST(ConnectionPool, ADestroyedPoolIsNotSwept) {
+  net::pool_options options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  int calls = 0;
+  options.evicted = [&](std::size_t) { ++calls; };
+  pool_fixture f("localhost", options);
+  EXPECT_EQ(f.call(), 200u);
+  ASSERT_EQ(f.pool->idle_count(), 1u);
+  f.pool.reset();
+  f.io.restart();
+  f.io.run_for(std::chrono::seconds(5));
+  EXPECT_TRUE(f.io.stopped());
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace

@@ -72,5 +72,18 @@ TEST(TrimPolicy, ReturningFreeMemoryIsSafeToCallAnyTime) {
   EXPECT_EQ(s.size(), 1u << 20);
 }
 
+// Idle upstream connections are closed 60 s after the last request, when the server has long
+// been quiet and trimmed: what they held must be returned too, or a quiet gateway keeps it.
+TEST(TrimPolicy, MemoryFreedWhileQuietArmsItAgain) {
+  trim_policy p;
+  EXPECT_FALSE(p.observe(2, 50));
+  EXPECT_TRUE(p.observe(0, 50));
+  EXPECT_FALSE(p.observe(0, 50));
+  EXPECT_TRUE(p.observe(0, 50, true));  // the pool let connections go: trim again
+  EXPECT_FALSE(p.observe(0, 50));
+  EXPECT_FALSE(p.observe(4, 51, true));  // freed while busy: waits for the server to be idle
+  EXPECT_TRUE(p.observe(0, 51));
+}
+
 }  // namespace
 }  // namespace interlingua::server

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,13 @@ struct pool_options {
   // How long a host name's addresses are used before it is resolved again. An IP literal is
   // never resolved.
   millis dns_ttl{30'000};
+  // Idle connections are closed when they reach idle_timeout even if the pool is not used
+  // again: one timer per pool, armed for the oldest while any are pooled (so the pool holds a
+  // pending wait then). Off: they are closed when the pool is next used.
+  bool sweep_idle = true;
+  // Called on the pool's executor after the sweep closed idle connections, with how many: the
+  // memory they held is free now (the server trims on it).
+  std::function<void(std::size_t)> evicted;
 };
 
 struct pool_stats {
@@ -90,13 +98,17 @@ class connection_pool {
   std::size_t idle_count() const { return idle_.size(); }
   const pool_stats& stats() const { return stats_; }
   // Closes every idle connection and pools nothing from now on. Called while the io_context is
-  // still alive: sockets must not outlive it.
+  // still alive: sockets and the sweep's timer must not outlive it.
   void close_all();
 
  private:
   friend class upstream_call;
+  struct sweeper;
+  struct sweep_timer;
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> c);
+  void arm_sweep();  // pool_options::sweep_idle
+  void sweep();
 
   asio::any_io_executor executor_;
   endpoint endpoint_;
@@ -108,6 +120,8 @@ class connection_pool {
   std::vector<asio::ip::tcp::endpoint> addresses_;  // the literal, or the last lookup
   bool literal_ = false;
   std::chrono::steady_clock::time_point resolved_at_{};
+  std::unique_ptr<sweep_timer> sweep_timer_;
+  std::shared_ptr<sweeper> sweeper_;  // how the timer's handler finds the pool, if still there
 };
 
 // One request/response exchange. Destroying it before the body was read to the end closes the

@@ -21,10 +21,12 @@ class trim_policy {
   // Below this peak a drop is not worth a trim unless the server went idle.
   static constexpr std::size_t big_drop_from = 256;
 
-  // `open`: connections open now; `accepted`: connections accepted since start. Returns true
-  // when memory should be returned now: the server saw traffic since the last trim and is
-  // either idle (nothing open, nothing accepted this tick) or holds at most half its peak.
-  bool observe(std::size_t open, std::uint64_t accepted);
+  // `open`: connections open now; `accepted`: connections accepted since start; `freed`: memory
+  // was freed apart from any connection since the last sample (idle upstream connections closed
+  // for their age). Returns true when memory should be returned now: the server saw traffic or
+  // such a release since the last trim and is either idle (nothing open, nothing accepted this
+  // tick) or holds at most half its peak.
+  bool observe(std::size_t open, std::uint64_t accepted, bool freed = false);
 
  private:
   std::uint64_t last_accepted_ = 0;

@@ -60,6 +60,10 @@ class http_server {
   std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
   // Times freed memory was given back after load with every worker's cache flushed first.
   std::uint64_t memory_trims() const { return trims_.load(std::memory_order_relaxed); }
+  // Memory was freed apart from any client connection (idle upstream connections closed for
+  // their age): the next quiet tick trims even if no connection came since the last trim. Any
+  // thread.
+  void request_trim() { trim_requested_.store(true, std::memory_order_relaxed); }
   // Per-socket reactor states deleted by those trims (server/reactor_pool.hpp).
   std::uint64_t reactor_states_released() const {
     return reactor_states_released_.load(std::memory_order_relaxed);
@@ -82,6 +86,7 @@ class http_server {
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> trims_{0};
   std::atomic<std::uint64_t> reactor_states_released_{0};
+  std::atomic<bool> trim_requested_{false};
   bool stopped_ = false;
   // Returns freed memory to the system after load (server/memory.hpp); off the workers.
   std::thread housekeeper_;

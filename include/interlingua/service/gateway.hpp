@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -87,8 +88,11 @@ struct provider_counters {
 // One per worker: owns that worker's connection pools.
 class gateway {
  public:
+  // `pool_evicted` is called on the worker when idle upstream connections were closed for their
+  // age (the server trims the memory they held).
   gateway(asio::io_context& io, const config::settings& s,
-          const std::vector<provider_shared>& providers);
+          const std::vector<provider_shared>& providers,
+          std::function<void(std::size_t)> pool_evicted = {});
   ~gateway();
   // Closes the pooled upstream connections (worker stop).
   void close_pools();
