@@ -82,13 +82,17 @@ application::application(config::settings s) : settings_(std::move(s)) {
   }
   auto options = server_options(settings_);
   // SQLite's page caches refill from the file: after load they need not keep their peak. The
-  // store threads' allocator caches hold what their requests freed, and only they can flush them.
-  options.on_quiet = [interactions = db, sessions = session_db, pool = store_pool_.get(),
+  // store threads' allocator caches hold what their requests freed, and only they can flush them;
+  // that holds every store thread for a moment, so only once no client is connected (a trim also
+  // comes when a big peak halves, with requests still running).
+  options.on_quiet = [this, interactions = db, sessions = session_db, pool = store_pool_.get(),
                       threads = settings_.store.threads] {
     interactions->release_memory();
     sessions->release_memory();
-    server::run_on_each_thread(*pool, threads, server::flush_thread_cache,
-                               std::chrono::milliseconds(100));
+    if (server_->open_connections() == 0) {
+      server::run_on_each_thread(*pool, threads, server::flush_thread_cache,
+                                 std::chrono::milliseconds(100));
+    }
   };
   interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
   runs_ = std::make_unique<dialects::interactions::background_runs>();

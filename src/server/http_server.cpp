@@ -103,6 +103,8 @@ void http_server::housekeeping() {
       bool released = return_free_memory();
       if (flushed) {
         trims_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        request_trim();  // a late worker frees its share after this purge: purge again
       }
       spdlog::debug("connections dropped to {}: returned free memory to the system ({})",
                     open_connections(), released ? "some released" : "nothing to release");

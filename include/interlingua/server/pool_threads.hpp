@@ -2,9 +2,9 @@
 
 // Running a function once on every thread of an asio::thread_pool. A pool hands a posted task to
 // whichever thread is free, so "once per thread" needs each task to hold its thread until all
-// have started: no thread can then take two. For thread-local state only a thread can touch,
-// such as its allocator cache (a store thread kept 1.5 MB in jemalloc's after a burst of
-// `store: true` requests; bench/RESULTS.md).
+// have started: no thread can then take two (unless one waited out its patience). For thread-local
+// state only a thread can touch, such as its allocator cache (a store thread kept 1.5 MB in
+// jemalloc's after a burst of `store: true` requests; bench/RESULTS.md).
 
 #include <chrono>
 #include <functional>

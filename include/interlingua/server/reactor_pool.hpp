@@ -12,7 +12,9 @@
 // points at it. Asio tolerates that because a pooled state is never freed. So the free list is
 // first detached (no socket can be given one of those states again), and deleted only by a
 // handler posted after the detaching one ran: everything queued before the detach has then run.
-// This holds for an io_context run by one thread, as every worker's is.
+// This holds for an io_context run by one thread, as every worker's is, and as long as no
+// socket's descriptor is duplicated (dup, fork): a closed socket whose file stays open through
+// a copy stays in the epoll set, and its events would point at a deleted state.
 //
 // The free list is a private member of Asio's reactor, reached through the explicit-
 // instantiation rule that lets a template name a private member ([temp.spec.general]). The code
