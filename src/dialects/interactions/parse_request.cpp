@@ -73,6 +73,13 @@ core::result<void> parse_integers(value cfg, core::generation_params& p) {
     if (!v.is_number_integer()) {
       return field_error("generation_config.seed", "must be an integer");
     }
+    // An unsigned past INT64_MAX has no 64-bit signed reading: it used to wrap to a negative
+    // seed (18446744073709551615 became -1), which no caller meant.
+    if (wrapped_integer(v) != v.integer()) {
+      return field_error("generation_config.seed",
+                         "must be an integer between -9223372036854775808 and "
+                         "9223372036854775807");
+    }
     p.seed = wrapped_integer(v);
   }
   return {};
