@@ -1,5 +1,7 @@
 #include <interlingua/net/upstream.hpp>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -305,17 +307,21 @@ void connection_pool::arm_sweep() {
   });
 }
 
-void connection_pool::sweep() {
-  const auto now = std::chrono::steady_clock::now();
-  std::size_t closed = 0;
-  std::erase_if(idle_, [&](const std::unique_ptr<connection>& c) {
-    bool expired = now - c->last_used >= options_.idle_timeout;
-    if (expired) {
-      c->close();
-      ++closed;
-    }
-    return expired;
+std::size_t connection_pool::close_expired(std::chrono::steady_clock::time_point now) {
+  // idle_ is oldest first, so the expired ones are a prefix: a look at the front when none are.
+  auto young = std::find_if(idle_.begin(), idle_.end(), [&](const std::unique_ptr<connection>& c) {
+    return now - c->last_used < options_.idle_timeout;
   });
+  const auto closed = static_cast<std::size_t>(young - idle_.begin());
+  for (auto it = idle_.begin(); it != young; ++it) {
+    (*it)->close();
+  }
+  idle_.erase(idle_.begin(), young);
+  return closed;
+}
+
+void connection_pool::sweep() {
+  const std::size_t closed = close_expired(std::chrono::steady_clock::now());
   arm_sweep();
   if (closed > 0 && options_.evicted) {
     options_.evicted(closed);
@@ -339,14 +345,7 @@ std::unique_ptr<connection> connection_pool::take_idle() {
 
 void connection_pool::give_back(std::unique_ptr<connection> c) {
   auto now = std::chrono::steady_clock::now();
-  // Evict the expired ones from the cold end (oldest first) while we are here.
-  std::erase_if(idle_, [&](const std::unique_ptr<connection>& old) {
-    bool expired = now - old->last_used >= options_.idle_timeout;
-    if (expired) {
-      old->close();
-    }
-    return expired;
-  });
+  close_expired(now);  // the sweep's timer may not have come yet (or is off)
   if (closed_ || idle_.size() >= options_.max_idle || !c->release_buffers()) {
     c->close();
     return;

@@ -10,8 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <interlingua/server/memory.hpp>
-
 #include <interlingua/server/reactor_pool.hpp>
+
 #include "connection_loop.hpp"
 
 namespace interlingua::server {

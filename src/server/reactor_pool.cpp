@@ -58,12 +58,16 @@ std::size_t length(state* list) {
   return n;
 }
 
-// The io_context's reactor, if it has made one (it does at its first socket or timer).
-reactor* reactor_of(boost::asio::io_context& io) {
+// Calls `f` with the pool of the io_context's reactor under the reactor's lock; `R{}` when the
+// io_context has no reactor yet (it makes one at its first socket or timer).
+template <typename R, typename F>
+R with_pool(boost::asio::io_context& io, F f) {
   if (!boost::asio::has_service<reactor>(io)) {
-    return nullptr;
+    return R{};
   }
-  return &boost::asio::use_service<reactor>(io);
+  reactor& r = boost::asio::use_service<reactor>(io);
+  detail::conditionally_enabled_mutex::scoped_lock lock(r.*member_of(mutex_of_reactor{}));
+  return f(r.*member_of(pool_of_reactor{}));
 }
 
 }  // namespace
@@ -73,23 +77,16 @@ bool reactor_pool_supported() {
 }
 
 reactor_pool_counts reactor_pool(boost::asio::io_context& io) {
-  reactor* r = reactor_of(io);
-  if (r == nullptr) {
-    return {};
-  }
-  detail::conditionally_enabled_mutex::scoped_lock lock(r->*member_of(mutex_of_reactor{}));
-  pool& p = r->*member_of(pool_of_reactor{});
-  return {length(p.*member_of(live_of_pool{})), length(p.*member_of(free_of_pool{}))};
+  return with_pool<reactor_pool_counts>(io, [](pool& p) {
+    return reactor_pool_counts{length(p.*member_of(live_of_pool{})),
+                               length(p.*member_of(free_of_pool{}))};
+  });
 }
 
 detached_reactor_states detach_reactor_free_list(boost::asio::io_context& io) {
-  reactor* r = reactor_of(io);
-  if (r == nullptr) {
-    return {};
-  }
-  detail::conditionally_enabled_mutex::scoped_lock lock(r->*member_of(mutex_of_reactor{}));
-  pool& p = r->*member_of(pool_of_reactor{});
-  return detached_reactor_states(std::exchange(p.*member_of(free_of_pool{}), nullptr));
+  return with_pool<detached_reactor_states>(io, [](pool& p) {
+    return detached_reactor_states(std::exchange(p.*member_of(free_of_pool{}), nullptr));
+  });
 }
 
 std::size_t detached_reactor_states::release() {

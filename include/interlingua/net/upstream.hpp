@@ -107,6 +107,8 @@ class connection_pool {
   struct sweep_timer;
   std::unique_ptr<connection> take_idle();
   void give_back(std::unique_ptr<connection> c);
+  // Closes and drops the idle connections at least idle_timeout old; returns how many.
+  std::size_t close_expired(std::chrono::steady_clock::time_point now);
   void arm_sweep();  // pool_options::sweep_idle
   void sweep();
 
