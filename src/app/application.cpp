@@ -10,6 +10,7 @@
 #include <interlingua/dialects/sessions_routes.hpp>
 #include <interlingua/server/memory.hpp>
 #include <interlingua/server/pool_threads.hpp>
+#include <interlingua/server/reactor_pool.hpp>
 #include <interlingua/service/metrics.hpp>
 #include <interlingua/store/async.hpp>
 
@@ -90,8 +91,14 @@ application::application(config::settings s) : settings_(std::move(s)) {
     interactions->release_memory();
     sessions->release_memory();
     if (server_->open_connections() == 0) {
-      server::run_on_each_thread(*pool, threads, server::flush_thread_cache,
-                                 std::chrono::milliseconds(100));
+      // Asio's cached handler blocks first: the tasks' own blocks are among them.
+      server::run_on_each_thread(
+          *pool, threads,
+          [] {
+            server::release_recycled_handler_memory();
+            server::flush_thread_cache();
+          },
+          std::chrono::milliseconds(100));
     }
   };
   interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);

@@ -1,5 +1,6 @@
 #include <interlingua/core/json_view.hpp>
 
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -146,9 +147,7 @@ bool document::parse(std::string_view text) {
   // A reused document keeps its buffers, but not the size one huge body made them (swapped with
   // empty ones: clear() and `= {}` keep the capacity).
   if (held_bytes() > kept_bytes) {
-    std::vector<node>().swap(tape_);
-    std::string().swap(strings_);
-    std::vector<std::uint32_t>().swap(open_);
+    release();
   }
   tape_.clear();
   strings_.clear();
@@ -163,6 +162,32 @@ bool document::parse(std::string_view text) {
     return false;
   }
   return true;
+}
+
+void document::release() {
+  text_ = {};
+  std::vector<node>().swap(tape_);
+  std::string().swap(strings_);
+  std::vector<std::uint32_t>().swap(open_);
+}
+
+namespace {
+
+std::array<document, 2>& thread_documents() {
+  thread_local std::array<document, 2> docs;
+  return docs;
+}
+
+}  // namespace
+
+document& thread_scratch(scratch use) {
+  return thread_documents()[static_cast<std::size_t>(use)];
+}
+
+void release_thread_scratch() {
+  for (auto& doc : thread_documents()) {
+    doc.release();
+  }
 }
 
 std::size_t document::held_bytes() const {

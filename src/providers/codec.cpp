@@ -74,8 +74,7 @@ std::string error_message(core::json_view::value body) {
 }
 
 core::json_view::document& scratch_document() {
-  thread_local core::json_view::document doc;
-  return doc;
+  return core::json_view::thread_scratch(core::json_view::scratch::provider);
 }
 
 }  // namespace interlingua::providers

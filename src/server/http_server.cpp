@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <interlingua/core/json_view.hpp>
 #include <interlingua/server/memory.hpp>
 #include <interlingua/server/reactor_pool.hpp>
 
@@ -52,6 +53,14 @@ http_server::~http_server() {
 asio::awaitable<void> accept_loop(http_server::worker& w) {
   for (;;) {
     auto [ec, socket] = co_await w.acceptor->async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted && w.acceptor->is_open() && !w.owner.draining()) {
+      // A quiet-time trim cancelled the wait (http_server::release_worker_memory): the blocks
+      // that the last accept of a burst took are free now. Give them back before the next wait
+      // takes new ones, which then come from older, fuller slabs and leave the burst's empty.
+      release_recycled_handler_memory();
+      flush_thread_cache();
+      continue;
+    }
     if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) {
       co_return;
     }
@@ -81,7 +90,10 @@ void http_server::start() {
   }
   for (auto& w : workers_) {
     asio::co_spawn(*w->io, accept_loop(*w), asio::detached);
-    threads_.emplace_back([io = w->io.get()] { io->run(); });
+    threads_.emplace_back([io = w->io.get()] {
+      core::json_view::release_thread_scratch();  // first touch: see the function
+      io->run();
+    });
   }
   housekeeper_ = std::thread([this] { housekeeping(); });
 }
@@ -113,11 +125,16 @@ void http_server::housekeeping() {
   }
 }
 
-// What the workers hold after load is given back on their own threads: the per-socket states
-// Asio's reactor keeps for reuse (server/reactor_pool.hpp; two queue rounds), then the thread's
-// allocator cache, which only its own thread can flush, so that the purge that follows finds
-// their pages free. The purge waits for them briefly: a worker busy with a burst may answer
-// later, and then its cache waits for the next trim. True when every worker finished in time.
+// What the workers hold after load is given back on their own threads, so that the purge that
+// follows finds their pages free:
+// - blocks that live on after a burst and would each keep a slab of it resident: the thread's
+//   scratch documents, Asio's cached handler blocks, and the pending accept's blocks, taken by
+//   the burst's last accept (cancelling the accept makes the loop free and re-take them);
+// - the per-socket states Asio's reactor keeps for reuse (server/reactor_pool.hpp; two queue
+//   rounds, which the accept loop's turn runs between);
+// - then the thread's allocator cache, which only its own thread can flush.
+// The purge waits for them briefly: a worker busy with a burst may answer later, and then its
+// cache waits for the next trim. True when every worker finished in time.
 bool http_server::release_worker_memory() {
   struct pending {
     std::mutex m;
@@ -127,8 +144,17 @@ bool http_server::release_worker_memory() {
   auto p = std::make_shared<pending>();
   p->left = workers_.size();
   for (auto& w : workers_) {
+    asio::post(*w->io, [wp = w.get()] {
+      core::json_view::release_thread_scratch();
+      release_recycled_handler_memory();
+      if (wp->acceptor && wp->acceptor->is_open()) {
+        boost::system::error_code ignored;
+        wp->acceptor->cancel(ignored);
+      }
+    });
     release_reactor_pool(*w->io, [this, p](std::size_t released) {
       reactor_states_released_.fetch_add(released, std::memory_order_relaxed);
+      release_recycled_handler_memory();
       flush_thread_cache();
       std::lock_guard lock(p->m);
       if (--p->left == 0) {

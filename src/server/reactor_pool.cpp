@@ -1,25 +1,27 @@
 #include <interlingua/server/reactor_pool.hpp>
 
+#include <algorithm>
+
+#include <boost/asio/detail/memory.hpp>
 #include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
 #include <boost/version.hpp>
 
-#if BOOST_VERSION / 100 == 1081 && defined(BOOST_ASIO_HAS_EPOLL) && \
-    !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+#if BOOST_VERSION / 100 == 1081
+#define INTERLINGUA_HANDLER_CACHE 1
+#if defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
 #define INTERLINGUA_REACTOR_POOL 1
 #include <boost/asio/detail/epoll_reactor.hpp>
 #include <boost/asio/detail/object_pool.hpp>
 #endif
+#endif
 
 namespace interlingua::server {
-
-#if defined(INTERLINGUA_REACTOR_POOL)
 
 namespace {
 
 namespace detail = boost::asio::detail;
-using reactor = detail::epoll_reactor;
-using state = reactor::descriptor_state;
-using pool = detail::object_pool<state>;
 
 // A pointer to a private member, handed out by a friend function that an explicit instantiation
 // defines: access is not checked for the names in an explicit instantiation.
@@ -27,6 +29,78 @@ template <typename Tag, typename Tag::type Member>
 struct private_member {
   friend typename Tag::type member_of(Tag) { return Member; }
 };
+
+}  // namespace
+
+#if defined(INTERLINGUA_HANDLER_CACHE)
+
+namespace {
+
+using thread_info = detail::thread_info_base;
+
+struct cache_of_thread {
+  using type = void* (thread_info::*)[thread_info::max_mem_index];
+  friend type member_of(cache_of_thread);
+};
+
+template struct private_member<cache_of_thread, &thread_info::reusable_memory_>;
+
+// The calling thread's cache, when it runs an io_context or a thread_pool.
+void** thread_cache() {
+  thread_info* t = detail::thread_context::top_of_thread_call_stack();
+  return t == nullptr ? nullptr : (t->*member_of(cache_of_thread{}));
+}
+
+}  // namespace
+
+bool handler_cache_supported() {
+  return true;
+}
+
+std::size_t recycled_handler_blocks() {
+  void** cache = thread_cache();
+  if (cache == nullptr) {
+    return 0;
+  }
+  return static_cast<std::size_t>(std::count_if(cache, cache + thread_info::max_mem_index,
+                                                [](void* p) { return p != nullptr; }));
+}
+
+std::size_t release_recycled_handler_memory() {
+  void** cache = thread_cache();
+  std::size_t n = 0;
+  for (int i = 0; cache != nullptr && i < thread_info::max_mem_index; ++i) {
+    if (cache[i] != nullptr) {
+      boost::asio::aligned_delete(std::exchange(cache[i], nullptr));
+      ++n;
+    }
+  }
+  return n;
+}
+
+#else  // another Boost: the cache is left as it is
+
+bool handler_cache_supported() {
+  return false;
+}
+
+std::size_t recycled_handler_blocks() {
+  return 0;
+}
+
+std::size_t release_recycled_handler_memory() {
+  return 0;
+}
+
+#endif
+
+#if defined(INTERLINGUA_REACTOR_POOL)
+
+namespace {
+
+using reactor = detail::epoll_reactor;
+using state = reactor::descriptor_state;
+using pool = detail::object_pool<state>;
 
 struct pool_of_reactor {
   using type = pool reactor::*;

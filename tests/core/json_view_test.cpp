@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -144,6 +145,33 @@ TEST(JsonView, AHugeBodysBuffersAreLetGoByTheNextParse) {
   const std::size_t small = doc.held_bytes();
   ASSERT_TRUE(doc.parse(R"({"small":"again\n"})"));
   EXPECT_EQ(doc.held_bytes(), small);  // kept: no allocation per parse once warm
+}
+
+// The scratch documents live as long as their thread, so a quiet-time trim lets their buffers
+// go (what a burst last grew them to sits among the burst's memory). Each use has its own
+// document, so a provider reply decoded while a request's values are read does not overwrite them.
+TEST(JsonView, ThreadScratchIsOnePerUseAndItsBuffersCanBeReleased) {
+  document& request = json_view::thread_scratch(json_view::scratch::request);
+  document& provider = json_view::thread_scratch(json_view::scratch::provider);
+  ASSERT_NE(&request, &provider);
+  EXPECT_EQ(&json_view::thread_scratch(json_view::scratch::request), &request);
+  ASSERT_TRUE(request.parse(R"({"model":"m","input":"hello\n"})"));
+  ASSERT_TRUE(provider.parse(R"({"choices":[]})"));
+  EXPECT_EQ(request.root().member("input").str(), "hello\n");  // the other parse left it alone
+  EXPECT_GT(request.held_bytes(), 0u);
+
+  json_view::release_thread_scratch();
+  const std::size_t fresh = document{}.held_bytes();  // a string's inline buffer, nothing more
+  EXPECT_EQ(request.held_bytes(), fresh);
+  EXPECT_EQ(provider.held_bytes(), fresh);
+  EXPECT_FALSE(request.root());
+  ASSERT_TRUE(request.parse(R"({"again":true})"));  // usable after, allocating afresh
+  EXPECT_TRUE(request.root().member("again").boolean());
+
+  // Another thread has documents of its own.
+  const document* other = nullptr;
+  std::thread([&] { other = &json_view::thread_scratch(json_view::scratch::request); }).join();
+  EXPECT_NE(other, &request);
 }
 
 }  // namespace

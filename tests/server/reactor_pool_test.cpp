@@ -128,5 +128,37 @@ TEST_F(ReactorPool, AStateClosedWithItsEventQueuedIsDeletedOnlyAfterTheEvent) {
   EXPECT_EQ(reactor_pool(io), (reactor_pool_counts{1, 0}));
 }
 
+// Asio keeps the last blocks its handlers freed on each thread, for the next handlers; after a
+// burst they are the burst's blocks and keep its slabs resident. Only the thread that runs the
+// io_context can free its cache, and nothing is touched from any other thread.
+TEST(HandlerCache, CachedBlocksAreFreedOnTheThreadThatRunsTheContext) {
+  if (!handler_cache_supported()) {
+    GTEST_SKIP() << "this Boost's handler cache is not the one the release was checked against";
+  }
+  asio::io_context io(1);
+  std::size_t cached = 0;
+  std::size_t released = 0;
+  std::size_t left = 0;
+  asio::post(io, [] {});  // its block goes to the running thread's cache when it completes
+  asio::post(io, [&] {
+    cached = recycled_handler_blocks();
+    released = release_recycled_handler_memory();
+    left = recycled_handler_blocks();
+  });
+  io.run();
+  EXPECT_GE(cached, 1u);
+  EXPECT_EQ(released, cached);
+  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(recycled_handler_blocks(), 0u);  // not an io_context thread: no cache here
+  EXPECT_EQ(release_recycled_handler_memory(), 0u);
+
+  // Handlers after the release allocate afresh and run as before.
+  int ran = 0;
+  io.restart();
+  asio::post(io, [&] { ++ran; });
+  io.run();
+  EXPECT_EQ(ran, 1);
+}
+
 }  // namespace
 }  // namespace interlingua::server

@@ -114,6 +114,8 @@ class document {
   // The bytes its buffers hold allocated. Past kept_bytes, the next parse gives them back first.
   std::size_t held_bytes() const;
   static constexpr std::size_t kept_bytes = 64 * 1024;
+  // Gives the buffers' memory back; no root until the next parse.
+  void release();
 
  private:
   friend class value;
@@ -144,6 +146,18 @@ class document {
   std::string strings_;  // decoded strings, one after another
   std::vector<std::uint32_t> open_;
 };
+
+// A document per thread and use, reused across parses: one per use that may be live while
+// another parses (a provider reply decoded while a request body is read). No value of one
+// outlives the call that parsed it.
+enum class scratch : std::uint8_t { request, provider };
+document& thread_scratch(scratch use);
+
+// Gives back the calling thread's scratch buffers. After a burst their last growth sits among the
+// burst's allocations, and a block kept there holds its whole slab resident (a quiet-time trim
+// calls this: bench/RESULTS.md). Also the first touch of the thread's scratch documents, for a
+// thread to call when it starts: the record of their destructors then lands in start-up memory.
+void release_thread_scratch();
 
 // The same value as an nlohmann tree (for code that needs one, e.g. to re-serialize a member).
 nlohmann::json to_json(value v);

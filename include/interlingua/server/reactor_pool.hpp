@@ -20,6 +20,12 @@
 // instantiation rule that lets a template name a private member ([temp.spec.general]). The code
 // is checked against Boost 1.81's reactor; with another Boost or another reactor the functions
 // below do nothing (`reactor_pool_supported()` says which).
+//
+// Asio also keeps, on every thread that runs an io_context or a thread_pool, the last blocks
+// (two per purpose) its handlers, coroutine frames and cancellation slots freed, for the next
+// ones to reuse. After a burst those are blocks among the burst's allocations, and each keeps its
+// whole slab resident once everything else in it is freed. The cache is also private (Boost
+// 1.81's thread_info_base); with another Boost the functions for it do nothing.
 
 #include <cstddef>
 #include <utility>
@@ -64,6 +70,17 @@ class detached_reactor_states {
 
 // Step one, on the io_context's thread: takes the free list out of the reactor's pool.
 detached_reactor_states detach_reactor_free_list(boost::asio::io_context& io);
+
+// Whether this build can release Asio's handler cache (Boost 1.81).
+bool handler_cache_supported();
+
+// How many blocks the calling thread's handler cache holds: 0 off an io_context or thread_pool
+// thread, or with another Boost.
+std::size_t recycled_handler_blocks();
+
+// Frees the calling thread's cached handler blocks; returns how many there were. The next
+// handlers allocate afresh, which after an allocator flush means from older, fuller slabs.
+std::size_t release_recycled_handler_memory();
 
 // Both steps: posts the detach to `io` and, from there, the deletion; then calls
 // `then(deleted)` on the io_context's thread. For an io_context run by exactly one thread.

@@ -277,7 +277,7 @@ core::result<void> parse_model(value body, create_request& out) {
 // Read through a json_view tape, not an nlohmann tree (parse_input.hpp). The thread's document is
 // reused across bodies; no value of it outlives this call.
 core::result<create_request> parse_create(std::string_view text) {
-  thread_local core::json_view::document doc;
+  auto& doc = core::json_view::thread_scratch(core::json_view::scratch::request);
   if (!doc.parse(text)) {
     return core::make_error(core::error_kind::invalid_request, "request body is not valid JSON");
   }
