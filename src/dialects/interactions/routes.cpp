@@ -210,6 +210,66 @@ asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
   co_await ex.respond_json(200, std::move(body));
 }
 
+// stream: true, not in the background. Its own coroutine: a frame lives as long as the stream,
+// and g++ gives every local of a coroutine its own slot, so one frame for both ways of answering
+// held the locals of both, 6.3 KB an open stream (bench/RESULTS.md, memory per stream).
+asio::awaitable<void> create_streamed(exchange& ex, service::gateway& g, stored_call& call,
+                                      create_request& req, interaction_meta& meta) {
+  // No last_event_id on a create: make() cannot fail here.
+  auto renderer = stream_renderer::make(
+      meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
+  stream_sink sink(ex, std::move(*renderer));
+  service::gateway::call_options options{
+      ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
+  auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
+  note(ex, out);
+  if (out.error && !sink.begun()) {
+    co_await send_error(ex, *out.error);
+    co_return;
+  }
+  // Stored before interaction.completed goes out: a completed stream is a durable one.
+  auto saved = co_await call.save(meta, sink.folded(), out.client_gone);
+  if (!out.client_gone) {
+    std::optional<core::error> failure;
+    if (!saved) {
+      failure = saved.error();
+    }
+    const core::error* reason = failure ? &*failure : nullptr;
+    co_await sink.finish(reason);
+  }
+}
+
+asio::awaitable<void> create_unary(exchange& ex, service::gateway& g, stored_call& call,
+                                   create_request& req, interaction_meta& meta) {
+  service::reply_sink sink;
+  service::gateway::call_options options{
+      ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
+  bool summaries = req.chat.params.reasoning_summaries;
+  auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
+  note(ex, out);
+  if (out.error) {
+    co_await send_error(ex, *out.error);
+    co_return;
+  }
+  core::reply reply = sink.take();
+  if (!summaries) {
+    // thinking_summaries not "auto": thoughts keep their signatures but carry no summary, as a
+    // stream would send them (spec §6.3).
+    for (auto& p : reply.parts) {
+      if (auto* t = std::get_if<core::thought_part>(&p)) {
+        t->text.clear();
+      }
+    }
+  }
+  auto saved = co_await call.save(meta, reply, false);
+  if (!saved) {
+    co_await send_error(ex, saved.error());
+    co_return;
+  }
+  std::string body = render_reply(meta, reply, form_of(ex));
+  co_await ex.respond_json(200, std::move(body));
+}
+
 asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_interactions& st,
                              background_runs& runs) {
   auto parsed = parse_create(ex.req().body());
@@ -248,57 +308,10 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
   }
   stored_call call{st, req, input, ex.owner()};
   if (req.chat.stream) {
-    // No last_event_id on a create: make() cannot fail here.
-    auto renderer = stream_renderer::make(
-        meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
-    stream_sink sink(ex, std::move(*renderer));
-    service::gateway::call_options options{
-        ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
-    auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
-    note(ex, out);
-    if (out.error && !sink.begun()) {
-      co_await send_error(ex, *out.error);
-      co_return;
-    }
-    // Stored before interaction.completed goes out: a completed stream is a durable one.
-    auto saved = co_await call.save(meta, sink.folded(), out.client_gone);
-    if (!out.client_gone) {
-      std::optional<core::error> failure;
-      if (!saved) {
-        failure = saved.error();
-      }
-      const core::error* reason = failure ? &*failure : nullptr;
-      co_await sink.finish(reason);
-    }
-    co_return;
+    co_await create_streamed(ex, g, call, req, meta);
+  } else {
+    co_await create_unary(ex, g, call, req, meta);
   }
-  service::reply_sink sink;
-  service::gateway::call_options options{
-      ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
-  bool summaries = req.chat.params.reasoning_summaries;
-  auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
-  note(ex, out);
-  if (out.error) {
-    co_await send_error(ex, *out.error);
-    co_return;
-  }
-  core::reply reply = sink.take();
-  if (!summaries) {
-    // thinking_summaries not "auto": thoughts keep their signatures but carry no summary, as a
-    // stream would send them (spec §6.3).
-    for (auto& p : reply.parts) {
-      if (auto* t = std::get_if<core::thought_part>(&p)) {
-        t->text.clear();
-      }
-    }
-  }
-  auto saved = co_await call.save(meta, reply, false);
-  if (!saved) {
-    co_await send_error(ex, saved.error());
-    co_return;
-  }
-  std::string body = render_reply(meta, reply, form_of(ex));
-  co_await ex.respond_json(200, std::move(body));
 }
 
 const std::string& id_of(const exchange& ex) {
