@@ -165,6 +165,69 @@ void note(exchange& ex, const service::call_outcome& out) {
   ex.record().output_tokens = out.usage.output + out.usage.reasoning;
 }
 
+// What both ways of answering a chat share, prepared once.
+struct chat_call {
+  const chat_input& input;
+  chat_context& ctx;  // its request is moved into the upstream call
+  service::gateway::call_options options;
+  std::string id;
+  std::string created;
+};
+
+// stream: true. Its own coroutine: a frame lives as long as the stream, and g++ gives every
+// local of a coroutine its own slot, so one frame for both ways held the locals of both.
+asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::async_sessions& st,
+                                    chat_call& c) {
+  chunk_sink sink(ex, chunk_renderer(c.id, c.created, c.ctx.built.tools));
+  auto out = co_await g.run(std::move(c.ctx.built.request), sink, std::move(c.options));
+  note(ex, out);
+  if (out.error && !sink.begun()) {
+    co_await send_error(ex, *out.error);
+    co_return;
+  }
+  if (out.client_gone) {
+    co_return;  // nothing saved: the exchange did not complete
+  }
+  const core::reply& reply = sink.folded();
+  bool failed_reply = reply.failure.has_value();
+  // Saved before the last chunk goes out: a client that saw the whole stream finds it in the
+  // history. A failure mid-stream cuts the connection (Julep sends no error event).
+  core::result<void> saved;
+  if (!failed_reply) {
+    saved = co_await save_exchange(st, ex, c.ctx, c.input, reply);
+  }
+  if (failed_reply || !saved) {
+    ex.abort();
+    co_return;
+  }
+  std::string last;
+  sink.renderer().finish(last);
+  co_await ex.end_stream(last);
+}
+
+asio::awaitable<void> chat_unary(exchange& ex, service::gateway& g, store::async_sessions& st,
+                                 chat_call& c) {
+  service::reply_sink sink;
+  auto out = co_await g.run(std::move(c.ctx.built.request), sink, std::move(c.options));
+  note(ex, out);
+  if (out.error) {
+    co_await send_error(ex, *out.error);
+    co_return;
+  }
+  core::reply reply = sink.take();
+  if (reply.failure) {
+    co_await send_error(ex, *reply.failure);
+    co_return;
+  }
+  auto saved = co_await save_exchange(st, ex, c.ctx, c.input, reply);
+  if (!saved) {
+    co_await send_error(ex, saved.error());
+    co_return;
+  }
+  std::string body = render_chat_reply(reply, c.id, c.created, c.ctx.built.tools);
+  co_await ex.respond_json(201, std::move(body));
+}
+
 }  // namespace
 
 asio::awaitable<void> render(exchange& ex, store::async_sessions& st) {
@@ -196,62 +259,17 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
   }
   ex.record().model = ctx->built.request.model;
   // X-Custom-Api-Key: the caller's own provider key, for this call only; never stored or logged.
-  service::gateway::call_options options{ex.trace().upstream_headers(),
-                                         std::string(ex.header("x-custom-api-key")),
-                                         ex.watch_disconnect(), ex.request_id()};
-  std::string id = new_uuid();
-  std::string created = timestamp(now_us());
-  core::chat_request request = std::move(ctx->built.request);
-  bool failed_reply = false;
-
+  chat_call c{*input,
+              *ctx,
+              {ex.trace().upstream_headers(), std::string(ex.header("x-custom-api-key")),
+               ex.watch_disconnect(), ex.request_id()},
+              new_uuid(),
+              timestamp(now_us())};
   if (input->stream) {
-    chunk_sink sink(ex, chunk_renderer(id, created, ctx->built.tools));
-    auto out = co_await g.run(std::move(request), sink, std::move(options));
-    note(ex, out);
-    if (out.error && !sink.begun()) {
-      co_await send_error(ex, *out.error);
-      co_return;
-    }
-    if (out.client_gone) {
-      co_return;  // nothing saved: the exchange did not complete
-    }
-    const core::reply& reply = sink.folded();
-    failed_reply = reply.failure.has_value();
-    // Saved before the last chunk goes out: a client that saw the whole stream finds it in the
-    // history. A failure mid-stream cuts the connection (Julep sends no error event).
-    core::result<void> saved;
-    if (!failed_reply) {
-      saved = co_await save_exchange(st, ex, *ctx, *input, reply);
-    }
-    if (failed_reply || !saved) {
-      ex.abort();
-      co_return;
-    }
-    std::string last;
-    sink.renderer().finish(last);
-    co_await ex.end_stream(last);
-    co_return;
+    co_await chat_streamed(ex, g, st, c);
+  } else {
+    co_await chat_unary(ex, g, st, c);
   }
-
-  service::reply_sink sink;
-  auto out = co_await g.run(std::move(request), sink, std::move(options));
-  note(ex, out);
-  if (out.error) {
-    co_await send_error(ex, *out.error);
-    co_return;
-  }
-  core::reply reply = sink.take();
-  if (reply.failure) {
-    co_await send_error(ex, *reply.failure);
-    co_return;
-  }
-  auto saved = co_await save_exchange(st, ex, *ctx, *input, reply);
-  if (!saved) {
-    co_await send_error(ex, saved.error());
-    co_return;
-  }
-  std::string body = render_chat_reply(reply, id, created, ctx->built.tools);
-  co_await ex.respond_json(201, std::move(body));
 }
 
 }  // namespace interlingua::dialects::sessions::routing
