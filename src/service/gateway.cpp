@@ -25,6 +25,10 @@ asio::awaitable<bool> cancelled() {
   co_return state.cancelled() != asio::cancellation_type::none;
 }
 
+asio::awaitable<call_outcome> settled(call_outcome out) {
+  co_return out;
+}
+
 std::string describe(const core::error& e) {
   std::string out = core::to_string(e.kind);
   if (e.upstream_status != 0) {
@@ -215,6 +219,8 @@ asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& req
   co_return out;
 }
 
+// Not a coroutine: it encodes the request and hands everything to relay's frame, so no frame of
+// its own (with slots for the encoding's temporaries) lives for the length of the call.
 asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request,
                                                const route_target& target, event_sink& sink,
                                                const call_options& options) {
@@ -237,11 +243,11 @@ asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request
   auto encoded = p.codec->encode(request, where);
   if (!encoded) {
     out.error = encoded.error();
-    co_return out;
+    return settled(std::move(out));
   }
   http_request_parts parts{p.base_path + encoded->path, p.host_header, std::move(*encoded)};
-  co_return co_await relay(*state.pool, *p.codec, std::move(parts), p.cfg->timeouts,
-                           settings_.limits.max_sse_event_bytes, sink, std::move(out));
+  return relay(*state.pool, *p.codec, std::move(parts), p.cfg->timeouts,
+               settings_.limits.max_sse_event_bytes, sink, std::move(out));
 }
 
 }  // namespace interlingua::service
