@@ -1,14 +1,16 @@
 #pragma once
 
-#include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -17,6 +19,43 @@
 namespace interlingua::net {
 
 namespace beast = boost::beast;
+
+// A response body the parser appends to the caller's string as it decodes it: body bytes go
+// straight to where they are handed on. The bytes used to pass through a 4 KiB buffer of the
+// connection's, which every open stream held (bench/RESULTS.md, memory per stream). The string is
+// set before every read of the body (`parser->get().body() = &out`); with none set, the parser
+// stops for one (need_buffer) instead of dropping bytes.
+struct append_body {
+  using value_type = std::string*;
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>&, boost::system::error_code& ec) { ec = {}; }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+      if (body_ == nullptr) {
+        ec = http::error::need_buffer;
+        return 0;
+      }
+      ec = {};
+      std::size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        body_->append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      return n;
+    }
+
+    void finish(boost::system::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
 
 // One upstream socket, TLS or plain, with its read buffer and the parser of the response in
 // progress.
@@ -50,27 +89,14 @@ class connection {
     lowest().socket().close(ignored);
   }
 
-  // Body bytes are handed on in pieces of at most chunk_size. Every open stream holds one
-  // (bench: 16 KiB made a held stream cost 44 KB of RSS); SSE events are far smaller, and a
-  // large unary body only takes more turns of read_all's loop.
-  static constexpr std::size_t chunk_size = 4 * 1024;
-
-  char* chunk() {
-    if (!chunk_) {
-      chunk_ = std::make_unique<std::array<char, chunk_size>>();
-    }
-    return chunk_->data();
-  }
-
-  // An idle pooled connection keeps only its socket: the read buffer and the chunk are given
-  // back (a pool of a thousand idle connections held 6 MB otherwise). False when the upstream
+  // An idle pooled connection keeps only its socket: the read buffer is given back (a pool of a
+  // thousand idle connections held 6 MB otherwise). False when the upstream
   // sent bytes beyond its answer: such a connection is not fit for reuse.
   bool release_buffers() {
     if (buffer.size() > 0) {
       return false;
     }
     buffer.shrink_to_fit();
-    chunk_.reset();
     return true;
   }
 
@@ -90,7 +116,7 @@ class connection {
   bool deadline_passed() const { return watch_ && watch_->passed; }
 
   beast::flat_buffer buffer;
-  std::optional<http::response_parser<http::buffer_body>> parser;
+  std::optional<http::response_parser<append_body>> parser;
   std::chrono::steady_clock::time_point last_used{};
   bool reused = false;
 
@@ -105,7 +131,6 @@ class connection {
   };
   void arm_timer(const std::shared_ptr<deadline_watch>& w);
 
-  std::unique_ptr<std::array<char, chunk_size>> chunk_;
   std::optional<asio::steady_timer> timer_;
   std::shared_ptr<deadline_watch> watch_;
   std::optional<tls_stream> tls_;

@@ -151,11 +151,11 @@ bool parse_buffered(connection& c, boost::system::error_code& ec) {
   return true;
 }
 
+// Appends the body bytes of one read (or of what the buffer already holds) to `out`.
 template <class Stream>
-asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection& c) {
-  auto& body = c.parser->get().body();
-  body.data = c.chunk();
-  body.size = connection::chunk_size;
+asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection& c,
+                                                     std::string& out) {
+  c.parser->get().body() = &out;
   boost::system::error_code ec;
   if (!parse_buffered(c, ec)) {
     // read_some, not read: a streamed body must be handed on as it arrives, not when 16 KiB
@@ -163,6 +163,7 @@ asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection&
     auto [rec, n] = co_await http::async_read_some(stream, c.buffer, *c.parser, use_tuple);
     ec = rec;
   }
+  c.parser->get().body() = nullptr;  // `out` may be gone before the next read
   if (ec == http::error::need_buffer) {
     ec = {};
   }
@@ -420,13 +421,13 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
   }
   conn_->deadline(wait.value_or(limits_.idle_gap));
   boost::system::error_code ec;
+  const std::size_t before = out.size();
   if (conn_->is_tls()) {
-    ec = co_await read_body(conn_->tls(), *conn_);
+    ec = co_await read_body(conn_->tls(), *conn_, out);
   } else {
-    ec = co_await read_body(conn_->plain(), *conn_);
+    ec = co_await read_body(conn_->plain(), *conn_, out);
   }
-  std::size_t n = connection::chunk_size - conn_->parser->get().body().size;
-  out.append(conn_->chunk(), n);
+  const std::size_t n = out.size() - before;
   if (ec) {
     failure_ = fail(failure_stage::body, ec, *conn_);
     co_return false;

@@ -222,6 +222,52 @@ TEST_P(UpstreamDeadline, APooledConnectionHoldsNoPendingWait) {
   EXPECT_TRUE(io_.stopped()) << "something is still pending on the pooled connection";
 }
 
+// Body bytes go straight from the parser into the caller's string (connection.hpp's
+// append_body), however they arrive: thousands of chunks back to back, many to one socket read
+// and some split across two, make exactly the body that was sent, in order, and the connection
+// goes back to the pool after it.
+TEST_P(UpstreamDeadline, ABodyOfManyChunksArrivesWholeAndInOrder) {
+  const std::string sent = sse_events(3000);  // ~190 KB, one chunk per event, no gaps
+  upstream_->push(fake::script{200, sent});
+  auto r = read_stream(net::deadlines{});
+  ASSERT_TRUE(r.finished) << (r.error ? r.error->describe() : "unfinished");
+  EXPECT_EQ(r.body.size(), sent.size());
+  EXPECT_TRUE(r.body == sent) << "the body differs from what the upstream sent";
+  EXPECT_EQ(pool_->idle_count(), 1u);
+}
+
+// The caller's bound on a whole body holds though one read may now bring many chunks at once:
+// a body past it fails the read as too large, with no more than one read's worth over the bound
+// kept, and the connection is not reused.
+TEST_P(UpstreamDeadline, ABodyPastTheCallersBoundFailsAsTooLarge) {
+  upstream_->push(fake::script{200, sse_events(3000)});
+  constexpr std::size_t bound = 10000;
+  auto fut = asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<outcome> {
+        outcome out;
+        auto req = testing::chat_request(true);  // no temporary in the co_await (g++ 12)
+        auto started = co_await net::upstream_call::start(*pool_, std::move(req), {});
+        auto* call = std::get_if<std::unique_ptr<net::upstream_call>>(&started);
+        if (call != nullptr) {
+          out.finished = co_await (*call)->read_all(out.body, bound);
+          out.error = (*call)->error();
+        }
+        co_return out;
+      },
+      asio::use_future);
+  io_.restart();
+  io_.run_for(20s);
+  ASSERT_EQ(fut.wait_for(0s), std::future_status::ready);
+  auto r = fut.get();
+  EXPECT_FALSE(r.finished);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->ec, http::error::body_limit);
+  EXPECT_GT(r.body.size(), bound);
+  EXPECT_LT(r.body.size(), bound + 128 * 1024);
+  EXPECT_EQ(pool_->idle_count(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(TlsAndPlain, UpstreamDeadline, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "tls" : "plain"; });
 
