@@ -106,6 +106,7 @@ asio::awaitable<std::optional<failure>> exchange_head(Stream& stream, connection
     co_return fail(failure_stage::write, wec, c);
   }
   c.parser.emplace();
+  c.parser->get().body() = nullptr;   // set by each read of the body (append_body)
   c.parser->body_limit(boost::none);  // the caller bounds what it keeps
   auto [rec, read] = co_await http::async_read_header(stream, c.buffer, *c.parser, use_tuple);
   if (rec) {
