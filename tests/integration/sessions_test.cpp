@@ -72,6 +72,12 @@ TEST(SessionChat, SaveFlag) {
   EXPECT_EQ(gw.post(path, R"({"messages":[{"role":"user","content":"b"}]})", json_body).status,
             201);
   EXPECT_EQ(history_size(gw, s.session), 2u);
+  // Both saved entries name the chat's model (the agent's): it was read after the request had
+  // been moved into the upstream call, and saved as null.
+  auto history = json::parse(gw.get("/sessions/" + s.session + "/history").body);
+  for (const auto& entry : history["entries"]) {
+    EXPECT_EQ(entry.value("model", json()), "gpt-test") << entry.dump();
+  }
   // DELETE /history empties it and keeps the session.
   EXPECT_EQ(gw.del("/sessions/" + s.session + "/history").status, 202);
   EXPECT_EQ(history_size(gw, s.session), 0u);

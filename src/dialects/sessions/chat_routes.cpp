@@ -139,13 +139,16 @@ class chunk_sink final : public service::event_sink {
   bool begun_ = false;
 };
 
+// `model`: the chat's model, as the entries record it (the request itself has been moved into
+// the upstream call by now).
 asio::awaitable<core::result<void>> save_exchange(store::async_sessions& st, exchange& ex,
                                                   const chat_context& ctx, const chat_input& input,
-                                                  const core::reply& reply) {
+                                                  const core::reply& reply,
+                                                  const std::string& model) {
   if (!input.save) {
     co_return core::result<void>{};
   }
-  auto entries = entries_of(ctx.session, input, reply, ctx.built.request.model);
+  auto entries = entries_of(ctx.session, input, reply, model);
   auto appended = co_await st.append_entries(ctx.session.id, ex.owner(), std::move(entries));
   if (!appended) {
     co_return appended.error();
@@ -169,6 +172,7 @@ void note(exchange& ex, const service::call_outcome& out) {
 struct chat_call {
   const chat_input& input;
   chat_context& ctx;  // its request is moved into the upstream call
+  std::string model;  // the request's, kept for the saved entries
   service::gateway::call_options options;
   std::string id;
   std::string created;
@@ -194,7 +198,7 @@ asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::as
   // history. A failure mid-stream cuts the connection (Julep sends no error event).
   core::result<void> saved;
   if (!failed_reply) {
-    saved = co_await save_exchange(st, ex, c.ctx, c.input, reply);
+    saved = co_await save_exchange(st, ex, c.ctx, c.input, reply, c.model);
   }
   if (failed_reply || !saved) {
     ex.abort();
@@ -219,7 +223,7 @@ asio::awaitable<void> chat_unary(exchange& ex, service::gateway& g, store::async
     co_await send_error(ex, *reply.failure);
     co_return;
   }
-  auto saved = co_await save_exchange(st, ex, c.ctx, c.input, reply);
+  auto saved = co_await save_exchange(st, ex, c.ctx, c.input, reply, c.model);
   if (!saved) {
     co_await send_error(ex, saved.error());
     co_return;
@@ -261,6 +265,7 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
   // X-Custom-Api-Key: the caller's own provider key, for this call only; never stored or logged.
   chat_call c{*input,
               *ctx,
+              ctx->built.request.model,
               {ex.trace().upstream_headers(), std::string(ex.header("x-custom-api-key")),
                ex.watch_disconnect(), ex.request_id()},
               new_uuid(),
