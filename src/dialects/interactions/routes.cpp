@@ -29,11 +29,21 @@ asio::awaitable<void> send_error(exchange& ex, const core::error& e) {
                       std::move(headers));
 }
 
+// A renderer for a new stream, from its start: make() fails only on a resume point.
+stream_renderer new_renderer(interaction_meta meta, stream_options options) {
+  options.last_event_id.clear();
+  return std::move(*stream_renderer::make(std::move(meta), std::move(options)));
+}
+
 // Renders events to the client as they come; the HTTP head goes out with the first of them so a
 // failure before that is still an HTTP error.
 class stream_sink final : public service::event_sink {
  public:
   stream_sink(exchange& ex, stream_renderer renderer) : ex_(ex), renderer_(std::move(renderer)) {}
+  // A new stream. The renderer is built in place, so a coroutine holding the sink holds no
+  // second renderer beside it.
+  stream_sink(exchange& ex, interaction_meta meta, stream_options options)
+      : stream_sink(ex, new_renderer(std::move(meta), std::move(options))) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     buf_.clear();
@@ -215,10 +225,7 @@ asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
 // held the locals of both, 6.3 KB an open stream (bench/RESULTS.md, memory per stream).
 asio::awaitable<void> create_streamed(exchange& ex, service::gateway& g, stored_call& call,
                                       create_request& req, interaction_meta& meta) {
-  // No last_event_id on a create: make() cannot fail here.
-  auto renderer = stream_renderer::make(
-      meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
-  stream_sink sink(ex, std::move(*renderer));
+  stream_sink sink(ex, meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
   service::gateway::call_options options{
       ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
   auto out = co_await g.run(std::move(req.chat), sink, std::move(options));

@@ -107,7 +107,9 @@ std::vector<store::entry_record> entries_of(const store::document_record& sessio
 
 class chunk_sink final : public service::event_sink {
  public:
-  chunk_sink(exchange& ex, chunk_renderer renderer) : ex_(ex), renderer_(std::move(renderer)) {}
+  // The renderer is built in place: a coroutine holding the sink holds no second one beside it.
+  chunk_sink(exchange& ex, std::string id, std::string created_at, json offered_tools)
+      : ex_(ex), renderer_(std::move(id), std::move(created_at), std::move(offered_tools)) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     const bool first = !begun_;
@@ -182,7 +184,7 @@ struct chat_call {
 // local of a coroutine its own slot, so one frame for both ways held the locals of both.
 asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::async_sessions& st,
                                     chat_call& c) {
-  chunk_sink sink(ex, chunk_renderer(c.id, c.created, c.ctx.built.tools));
+  chunk_sink sink(ex, c.id, c.created, c.ctx.built.tools);
   auto out = co_await g.run(std::move(c.ctx.built.request), sink, std::move(c.options));
   note(ex, out);
   if (out.error && !sink.begun()) {
