@@ -23,8 +23,8 @@ namespace beast = boost::beast;
 // A response body the parser appends to the caller's string as it decodes it: body bytes go
 // straight to where they are handed on. The bytes used to pass through a 4 KiB buffer of the
 // connection's, which every open stream held (bench/RESULTS.md, memory per stream). The string is
-// set before every read of the body (`parser->get().body() = &out`); with none set, the parser
-// stops for one (need_buffer) instead of dropping bytes.
+// set before every read of the body (`parser->get().body() = &out`); with none set, the read
+// fails (need_buffer) instead of dropping bytes.
 struct append_body {
   using value_type = std::string*;
 
@@ -90,8 +90,8 @@ class connection {
   }
 
   // An idle pooled connection keeps only its socket: the read buffer is given back (a pool of a
-  // thousand idle connections held 6 MB otherwise). False when the upstream
-  // sent bytes beyond its answer: such a connection is not fit for reuse.
+  // thousand idle connections held 6 MB otherwise). False when the upstream sent bytes beyond
+  // its answer: such a connection is not fit for reuse.
   bool release_buffers() {
     if (buffer.size() > 0) {
       return false;

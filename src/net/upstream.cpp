@@ -165,9 +165,6 @@ asio::awaitable<boost::system::error_code> read_body(Stream& stream, connection&
     ec = rec;
   }
   c.parser->get().body() = nullptr;  // `out` may be gone before the next read
-  if (ec == http::error::need_buffer) {
-    ec = {};
-  }
   co_return ec;
 }
 

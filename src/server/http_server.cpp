@@ -146,7 +146,6 @@ bool http_server::release_worker_memory() {
   for (auto& w : workers_) {
     asio::post(*w->io, [wp = w.get()] {
       core::json_view::release_thread_scratch();
-      release_recycled_handler_memory();
       if (wp->acceptor && wp->acceptor->is_open()) {
         boost::system::error_code ignored;
         wp->acceptor->cancel(ignored);

@@ -6,8 +6,10 @@
 // malloc_trim could not return pages pinned by small long-lived objects scattered among the
 // freed buffers — and purging it returns its free pages; other builds fall back to
 // malloc_trim(0). Either walks every arena, so it is done from the server's housekeeping thread,
-// only when the load has clearly dropped, after the workers have deleted the per-socket states
-// Asio's reactor pools (server/reactor_pool.hpp) and flushed their allocator caches.
+// only when the load has clearly dropped, after the workers have freed what would outlive the
+// burst in its slabs, deleted the per-socket states Asio's reactor pools (both in
+// http_server::release_worker_memory and server/reactor_pool.hpp) and flushed their allocator
+// caches.
 
 #include <cstddef>
 #include <cstdint>

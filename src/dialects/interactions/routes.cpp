@@ -39,11 +39,10 @@ stream_renderer new_renderer(interaction_meta meta, stream_options options) {
 // failure before that is still an HTTP error.
 class stream_sink final : public service::event_sink {
  public:
-  stream_sink(exchange& ex, stream_renderer renderer) : ex_(ex), renderer_(std::move(renderer)) {}
   // A new stream. The renderer is built in place, so a coroutine holding the sink holds no
   // second renderer beside it.
   stream_sink(exchange& ex, interaction_meta meta, stream_options options)
-      : stream_sink(ex, new_renderer(std::move(meta), std::move(options))) {}
+      : ex_(ex), renderer_(new_renderer(std::move(meta), std::move(options))) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     buf_.clear();
