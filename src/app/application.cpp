@@ -81,6 +81,9 @@ application::application(config::settings s) : settings_(std::move(s)) {
   if (!session_db) {
     throw std::runtime_error(error);
   }
+  // Both connections read the file's schema now, not under the first load (warm_up).
+  db->warm_up();
+  session_db->warm_up();
   auto options = server_options(settings_);
   // SQLite's page caches refill from the file: after load they need not keep their peak. The
   // store threads' allocator caches hold what their requests freed, and only they can flush them;
@@ -91,16 +94,26 @@ application::application(config::settings s) : settings_(std::move(s)) {
     interactions->release_memory();
     sessions->release_memory();
     if (server_->open_connections() == 0) {
-      // Asio's cached handler blocks first: the tasks' own blocks are among them.
+      // The chat cache, filled on the store threads during the load, into this thread's memory
+      // (it holds the cache's lock while it copies: only with no client connected).
+      {
+        const server::startup_arena_scope long_lived;
+        sessions_->rehome_cache();
+      }
+      // Asio's cached handler blocks first: the tasks' own blocks are among them. The session
+      // documents parsed on a store thread (agent_of) move after that thread's flush.
       server::run_on_each_thread(
           *pool, threads,
           [] {
             server::release_recycled_handler_memory();
             server::flush_thread_cache();
+            const server::startup_arena_scope long_lived;
+            dialects::sessions::rehome_thread_caches();
           },
           std::chrono::milliseconds(100));
     }
   };
+  options.on_worker_quiet = [] { dialects::sessions::rehome_thread_caches(); };
   interactions_ = std::make_unique<store::async_interactions>(std::move(db), *store_pool_);
   runs_ = std::make_unique<dialects::interactions::background_runs>();
   sessions_ = std::make_unique<store::async_sessions>(std::move(session_db), *store_pool_);

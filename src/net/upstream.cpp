@@ -321,6 +321,11 @@ std::size_t connection_pool::close_expired(std::chrono::steady_clock::time_point
 
 void connection_pool::sweep() {
   const std::size_t closed = close_expired(std::chrono::steady_clock::now());
+  if (idle_.empty()) {
+    // The list grew to the burst's peak, in the burst's memory: that block would keep its
+    // pages resident after the load (bench/RESULTS.md).
+    idle_.shrink_to_fit();
+  }
   arm_sweep();
   if (closed > 0 && options_.evicted) {
     options_.evicted(closed);

@@ -89,6 +89,10 @@ std::optional<chat_state> load_chat_cached(
 async_sessions::async_sessions(std::shared_ptr<session_store> store, boost::asio::thread_pool& pool)
     : store_(std::move(store)), pool_(pool), cache_(std::make_shared<session_cache>()) {}
 
+void async_sessions::rehome_cache() {
+  cache_->rehome();
+}
+
 async_sessions::~async_sessions() = default;
 
 asio::awaitable<core::result<chat_state>> async_sessions::load_chat(

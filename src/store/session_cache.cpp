@@ -127,4 +127,26 @@ void session_cache::forget_history(std::string_view owner, std::string_view sess
   erase_history(key(owner, session_id));
 }
 
+void session_cache::rehome() {
+  auto copy_documents = [](const std::unordered_map<std::string, document_record>& from) {
+    std::unordered_map<std::string, document_record> to;
+    to.reserve(from.size());
+    for (const auto& [k, r] : from) {
+      to.emplace(std::string(k), document_record(r));
+    }
+    return to;
+  };
+  std::lock_guard lock(mutex_);
+  agents_ = copy_documents(agents_);
+  sessions_ = copy_documents(sessions_);
+  std::unordered_map<std::string, cached_history> histories;
+  histories.reserve(histories_.size());
+  for (const auto& [k, h] : histories_) {
+    histories.emplace(
+        std::string(k),
+        cached_history{std::make_shared<const std::vector<entry_record>>(*h.entries), h.bytes});
+  }
+  histories_ = std::move(histories);
+}
+
 }  // namespace interlingua::store

@@ -121,4 +121,9 @@ void sqlite_db::release_memory() {
   sqlite3_db_release_memory(db_.get());
 }
 
+void sqlite_db::load_schema() {
+  // Naming a table makes SQLite read the schema if its copy is missing or stale.
+  (void)exec("SELECT count(*) FROM sqlite_schema");
+}
+
 }  // namespace interlingua::store

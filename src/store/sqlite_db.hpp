@@ -46,6 +46,8 @@ class sqlite_db {
   std::int64_t changes() const;
   // Frees the page cache's unused pages (SQLite refills it from the file as needed).
   void release_memory();
+  // Makes the connection read the schema now if its copy is missing or stale.
+  void load_schema();
 
  private:
   explicit sqlite_db(sqlite3* db) : db_(db, &close) {}

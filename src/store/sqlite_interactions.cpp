@@ -184,6 +184,11 @@ class sqlite_interactions final : public interaction_store {
     db_.release_memory();
   }
 
+  void warm_up() override {
+    std::lock_guard lock(mutex_);
+    db_.load_schema();
+  }
+
  private:
   core::result<std::int64_t> total_size() {
     auto st = db_.prepare(total_size_sql);

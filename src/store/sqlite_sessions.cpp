@@ -245,6 +245,11 @@ class sqlite_sessions final : public session_store {
     db_.release_memory();
   }
 
+  void warm_up() override {
+    std::lock_guard lock(mutex_);
+    db_.load_schema();
+  }
+
  private:
   core::result<void> put(const document_sql& sql, const document_record& r) {
     std::lock_guard lock(mutex_);

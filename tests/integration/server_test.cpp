@@ -119,8 +119,16 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
     std::atomic<server::http_server*> srv{nullptr};
     std::atomic<int> calls{0};
     std::atomic<long long> trims_at_first_call{-1};
+    std::mutex m;
+    std::map<std::thread::id, int> worker_calls;  // on_worker_quiet, by thread
   };
   auto s = std::make_shared<seen>();
+  // Per-thread caches move into new memory on each worker's own thread: once as it starts, and
+  // again at the trim.
+  opts.on_worker_quiet = [s] {
+    std::lock_guard lock(s->m);
+    ++s->worker_calls[std::this_thread::get_id()];
+  };
   opts.on_quiet = [s] {
     if (s->calls.fetch_add(1) == 0) {
       server::http_server* srv = s->srv.load();
@@ -141,6 +149,14 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
   }
   EXPECT_GE(s->calls.load(), 1) << "the on_quiet hook did not run";
   EXPECT_EQ(s->trims_at_first_call.load(), 0) << "the hook ran after the trim, not before";
+  {
+    std::lock_guard lock(s->m);
+    EXPECT_EQ(s->worker_calls.size(), 2u) << "on_worker_quiet must run on each worker's thread";
+    for (const auto& [thread, calls] : s->worker_calls) {
+      EXPECT_GE(calls, 2) << "at start and at the trim";
+      EXPECT_NE(thread, std::this_thread::get_id());
+    }
+  }
   // The trim cancels each worker's pending accept, which the accept loop re-arms (a fresh wait
   // leaves the burst's blocks free): every worker must accept again. SO_REUSEPORT spreads new
   // connections by their ports, so 16 of them miss a worker that stopped accepting once in 2^16

@@ -133,6 +133,30 @@ TEST(SessionCache, WarmChatReadsNothingFromTheStore) {
   EXPECT_EQ(warm.agent_id, "a1");
 }
 
+// At quiet time the cache moves into new memory (session_cache::rehome, bench/RESULTS.md): its
+// entries must stay exactly as they were and keep serving warm chats, and a chat still holding
+// the old history must keep it intact.
+TEST(SessionCache, MovingTheCacheKeepsEveryEntryWarm) {
+  fixture f;
+  std::vector<entry_record> two{entry("e1"), entry("e2")};
+  ASSERT_TRUE(f.run(f.sessions->append_entries("s1", "o", std::move(two))));
+  auto before = f.chat();
+  const int reads = f.counted->reads.load();
+  f.sessions->rehome_cache();
+  auto after = f.chat();
+  EXPECT_EQ(f.counted->reads.load(), reads) << "a moved cache must still be warm";
+  ASSERT_TRUE(after.session && after.agent);
+  EXPECT_EQ(after.session->body, before.session->body);
+  EXPECT_EQ(after.agent->body, before.agent->body);
+  ASSERT_EQ(after.history->size(), 2u);
+  EXPECT_NE(after.history.get(), before.history.get()) << "the history was not copied";
+  EXPECT_EQ((*after.history)[1].id, "e2");
+  EXPECT_EQ((*before.history)[1].id, "e2");  // the old copy lives on with its holder
+  // Writes after the move are seen as before it.
+  ASSERT_TRUE(f.run(f.sessions->put_agent(doc("a1", R"({"v":3})"))));
+  EXPECT_EQ(f.chat().agent->body, R"({"v":3})");
+}
+
 TEST(SessionCache, EveryWriteIsSeenByTheNextChat) {
   fixture f;
   f.chat();

@@ -10,4 +10,11 @@ namespace interlingua::dialects::sessions {
 // SDK's base path).
 void add_routes(server::router& r, service::gateway& g, store::async_sessions& st);
 
+// Copies what the calling thread caches for session chat (its parsed agent and session
+// documents) into new memory and frees the old copies. For when load has dropped, on a thread
+// whose allocator cache was just flushed: the copies come from older, fuller memory, and the
+// burst's pages, which held the entries, can go back to the system (bench/RESULTS.md). Also
+// called when a thread starts, so that the cache's own bookkeeping is start-up memory.
+void rehome_thread_caches();
+
 }  // namespace interlingua::dialects::sessions

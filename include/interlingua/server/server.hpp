@@ -32,6 +32,10 @@ struct options {
   // Called on the housekeeping thread when load has dropped, before the allocator's caches and
   // free pages are given back: the place for caches that can be rebuilt to let go of memory.
   std::function<void()> on_quiet;
+  // Called on each worker's thread when it starts and at each such trim, after the thread's
+  // allocator cache was flushed: the place to move per-thread caches filled during the load into
+  // new memory (their new copies then come from older, fuller memory).
+  std::function<void()> on_worker_quiet;
 };
 
 // Builds the router of one worker: per-worker state (pools, services) lives in it.

@@ -67,6 +67,9 @@ class async_sessions {
 
   boost::asio::thread_pool& pool() { return pool_; }
 
+  // Moves the chat cache into new memory (session_cache::rehome): any thread, at quiet time.
+  void rehome_cache();
+
  private:
   std::shared_ptr<session_store> store_;
   boost::asio::thread_pool& pool_;

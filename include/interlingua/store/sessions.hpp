@@ -74,6 +74,11 @@ class session_store {
   // Gives back memory the store can rebuild from its file (a page cache): called when load has
   // dropped, from any thread.
   virtual void release_memory() {}
+  // Reads now what the store would otherwise read at its first call under load (SQLite parses
+  // the schema lazily, and again once another connection changed it), so that this memory is
+  // taken at start-up and not in the middle of a burst, where it would keep the burst's memory
+  // from going back. Called once, after every store on the file is open.
+  virtual void warm_up() {}
 };
 
 // Opens the session tables in the SQLite file at `path` (the same file as the interactions; a

@@ -71,18 +71,32 @@ std::optional<json> body_of(const store::document_record& r) {
   return parse(r.body);
 }
 
-std::shared_ptr<const json> parsed_body(const store::document_record& r) {
+namespace {
+
+// parsed_body's cache: per thread, so no lock.
+struct parsed_documents {
   struct entry {
     std::string body;  // the text `doc` was parsed from
     std::shared_ptr<const json> doc;
   };
-  // Per thread, so no lock. Bounded by the texts' bytes (a tree takes a few times its text): a
-  // gateway with many or large documents keeps at most this much per thread, and a document
-  // larger than a quarter of it is parsed on every call as before.
+  std::unordered_map<std::string, entry> by_id;
+  std::size_t bytes = 0;  // of the texts
+};
+
+parsed_documents& thread_documents() {
+  thread_local parsed_documents cache;
+  return cache;
+}
+
+}  // namespace
+
+std::shared_ptr<const json> parsed_body(const store::document_record& r) {
+  // Bounded by the texts' bytes (a tree takes a few times its text): a gateway with many or
+  // large documents keeps at most this much per thread, and a document larger than a quarter
+  // of it is parsed on every call as before.
   constexpr std::size_t budget = 1024 * 1024;
-  thread_local std::unordered_map<std::string, entry> cache;
-  thread_local std::size_t cached_bytes = 0;
-  if (auto it = cache.find(r.id); it != cache.end() && it->second.body == r.body) {
+  auto& cache = thread_documents();
+  if (auto it = cache.by_id.find(r.id); it != cache.by_id.end() && it->second.body == r.body) {
     return it->second.doc;
   }
   auto parsed = parse(r.body);
@@ -94,17 +108,32 @@ std::shared_ptr<const json> parsed_body(const store::document_record& r) {
   if (r.body.size() > budget / 4) {
     return doc;
   }
-  if (auto it = cache.find(r.id); it != cache.end()) {
-    cached_bytes -= it->second.body.size();
-    cache.erase(it);
+  if (auto it = cache.by_id.find(r.id); it != cache.by_id.end()) {
+    cache.bytes -= it->second.body.size();
+    cache.by_id.erase(it);
   }
-  if (cached_bytes + r.body.size() > budget) {
-    cache.clear();
-    cached_bytes = 0;
+  if (cache.bytes + r.body.size() > budget) {
+    cache.by_id.clear();
+    cache.bytes = 0;
   }
-  cache.emplace(r.id, entry{r.body, doc});
-  cached_bytes += r.body.size();
+  cache.by_id.emplace(r.id, parsed_documents::entry{r.body, doc});
+  cache.bytes += r.body.size();
   return doc;
 }
 
 }  // namespace interlingua::dialects::sessions::routing
+
+namespace interlingua::dialects::sessions {
+
+void rehome_thread_caches() {
+  auto& cache = routing::thread_documents();
+  std::unordered_map<std::string, routing::parsed_documents::entry> fresh;
+  fresh.reserve(cache.by_id.size());
+  for (const auto& [id, e] : cache.by_id) {
+    fresh.emplace(std::string(id), routing::parsed_documents::entry{
+                                       std::string(e.body), std::make_shared<const json>(*e.doc)});
+  }
+  cache.by_id = std::move(fresh);
+}
+
+}  // namespace interlingua::dialects::sessions
