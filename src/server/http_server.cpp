@@ -133,7 +133,8 @@ void http_server::housekeeping() {
 // - blocks that live on after a burst and would each keep a slab of it resident: the thread's
 //   scratch documents, Asio's cached handler blocks, and the pending accept's blocks, taken by
 //   the burst's last accept (cancelling the accept makes the loop free and re-take them);
-// - caches the routes keep per thread, moved into new memory by on_worker_quiet;
+// - what outlives the burst on purpose, moved into start-up memory: the timer queue's heap, grown
+//   to the burst's count of timers, and the caches the routes keep per thread (on_worker_quiet);
 // - the per-socket states Asio's reactor keeps for reuse (server/reactor_pool.hpp; two queue
 //   rounds, which the accept loop's turn runs between);
 // - then the thread's allocator cache, which only its own thread can flush.
@@ -150,9 +151,12 @@ bool http_server::release_worker_memory() {
   for (auto& w : workers_) {
     asio::post(*w->io, [this, wp = w.get()] {
       core::json_view::release_thread_scratch();
-      if (opts_.on_worker_quiet) {
+      {
         const startup_arena_scope long_lived;
-        opts_.on_worker_quiet();
+        shrink_timer_heap(*wp->io);
+        if (opts_.on_worker_quiet) {
+          opts_.on_worker_quiet();
+        }
       }
       if (wp->acceptor && wp->acceptor->is_open()) {
         boost::system::error_code ignored;

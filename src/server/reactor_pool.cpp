@@ -12,8 +12,12 @@
 #define INTERLINGUA_HANDLER_CACHE 1
 #if defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
 #define INTERLINGUA_REACTOR_POOL 1
+#include <boost/asio/detail/chrono_time_traits.hpp>
+#include <boost/asio/detail/deadline_timer_service.hpp>
 #include <boost/asio/detail/epoll_reactor.hpp>
 #include <boost/asio/detail/object_pool.hpp>
+#include <boost/asio/detail/timer_queue.hpp>
+#include <boost/asio/wait_traits.hpp>
 #endif
 #endif
 
@@ -119,7 +123,33 @@ struct free_of_pool {
   friend type member_of(free_of_pool);
 };
 
+struct timer_mutex_of_reactor {
+  using type = detail::conditionally_enabled_mutex reactor::*;
+  friend type member_of(timer_mutex_of_reactor);
+};
+
+using steady_traits =
+    detail::chrono_time_traits<std::chrono::steady_clock,
+                               boost::asio::wait_traits<std::chrono::steady_clock>>;
+using timer_service = detail::deadline_timer_service<steady_traits>;
+using timer_queue = detail::timer_queue<steady_traits>;
+
+struct queue_of_service {
+  using type = timer_queue timer_service::*;
+  friend type member_of(queue_of_service);
+};
+
+// The heap's element type is private too: the friend's return type is deduced.
+auto& heap_of(timer_queue& q);
+template <auto Heap>
+struct heap_access {
+  friend auto& heap_of(timer_queue& q) { return q.*Heap; }
+};
+
 template struct private_member<pool_of_reactor, &reactor::registered_descriptors_>;
+template struct private_member<timer_mutex_of_reactor, &reactor::mutex_>;
+template struct private_member<queue_of_service, &timer_service::timer_queue_>;
+template struct heap_access<&timer_queue::heap_>;
 template struct private_member<mutex_of_reactor, &reactor::registered_descriptors_mutex_>;
 template struct private_member<live_of_pool, &pool::live_list_>;
 template struct private_member<free_of_pool, &pool::free_list_>;
@@ -163,6 +193,30 @@ detached_reactor_states detach_reactor_free_list(boost::asio::io_context& io) {
   });
 }
 
+// Calls `f` with the steady timers' heap under the reactor's timer lock; `R{}` when the
+// io_context has no such timer service yet.
+template <typename R, typename F>
+R with_timer_heap(boost::asio::io_context& io, F f) {
+  if (!boost::asio::has_service<reactor>(io) || !boost::asio::has_service<timer_service>(io)) {
+    return R{};
+  }
+  reactor& r = boost::asio::use_service<reactor>(io);
+  timer_service& timers = boost::asio::use_service<timer_service>(io);
+  detail::conditionally_enabled_mutex::scoped_lock lock(r.*member_of(timer_mutex_of_reactor{}));
+  return f(heap_of(timers.*member_of(queue_of_service{})));
+}
+
+std::size_t timer_heap_capacity(boost::asio::io_context& io) {
+  return with_timer_heap<std::size_t>(io, [](auto& heap) { return heap.capacity(); });
+}
+
+std::size_t shrink_timer_heap(boost::asio::io_context& io) {
+  return with_timer_heap<std::size_t>(io, [](auto& heap) {
+    heap.shrink_to_fit();
+    return heap.capacity();
+  });
+}
+
 std::size_t detached_reactor_states::release() {
   auto* list = static_cast<state*>(std::exchange(list_, nullptr));
   std::size_t n = 0;
@@ -191,6 +245,14 @@ detached_reactor_states detach_reactor_free_list(boost::asio::io_context&) {
 
 std::size_t detached_reactor_states::release() {
   list_ = nullptr;
+  return 0;
+}
+
+std::size_t timer_heap_capacity(boost::asio::io_context&) {
+  return 0;
+}
+
+std::size_t shrink_timer_heap(boost::asio::io_context&) {
   return 0;
 }
 

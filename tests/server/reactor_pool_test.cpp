@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <interlingua/server/reactor_pool.hpp>
@@ -158,6 +160,46 @@ TEST(HandlerCache, CachedBlocksAreFreedOnTheThreadThatRunsTheContext) {
   asio::post(io, [&] { ++ran; });
   io.run();
   EXPECT_EQ(ran, 1);
+}
+
+// The steady timers' heap grows to the most waits a burst had and keeps that capacity, in the
+// burst's memory; the quiet-time trim shrinks it to what is pending (bench/RESULTS.md). Timers
+// must go on working after it.
+TEST(TimerHeap, ShrinksToThePendingWaitsAndTimersStillFire) {
+  if (!reactor_pool_supported()) {
+    GTEST_SKIP() << "the timer queue is reached only on Boost 1.81's epoll reactor";
+  }
+  asio::io_context io;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers;
+  int cancelled = 0;
+  for (int i = 0; i < 1000; ++i) {
+    timers.push_back(std::make_unique<asio::steady_timer>(io, std::chrono::hours(1)));
+    timers.back()->async_wait([&](boost::system::error_code ec) {
+      cancelled += ec == asio::error::operation_aborted ? 1 : 0;
+    });
+  }
+  EXPECT_GE(timer_heap_capacity(io), 1000u);
+  for (auto& t : timers) {
+    t->cancel();
+  }
+  io.run();
+  io.restart();
+  EXPECT_EQ(cancelled, 1000);
+  EXPECT_GE(timer_heap_capacity(io), 1000u) << "the heap kept its capacity";
+
+  asio::steady_timer pending(io, std::chrono::hours(1));
+  pending.async_wait([](boost::system::error_code) {});
+  EXPECT_EQ(shrink_timer_heap(io), 1u);
+  EXPECT_EQ(timer_heap_capacity(io), 1u);
+
+  bool fired = false;
+  asio::steady_timer soon(io, std::chrono::milliseconds(1));
+  soon.async_wait([&](boost::system::error_code ec) {
+    fired = !ec;
+    pending.cancel();
+  });
+  io.run();
+  EXPECT_TRUE(fired);
 }
 
 }  // namespace

@@ -71,6 +71,15 @@ class detached_reactor_states {
 // Step one, on the io_context's thread: takes the free list out of the reactor's pool.
 detached_reactor_states detach_reactor_free_list(boost::asio::io_context& io);
 
+// The steady timers' queue keeps a heap of every pending wait (16 bytes each), which grows to
+// the most timers a burst had and keeps that capacity: 8 KiB after 1,024 connections, in the
+// burst's memory, keeping a slab of it resident. shrink_timer_heap reallocates it to its size,
+// on the io_context's thread (under the reactor's timer lock), and returns the new capacity in
+// entries; timer_heap_capacity tells it. Both return 0 with another Boost or reactor
+// (reactor_pool_supported()).
+std::size_t timer_heap_capacity(boost::asio::io_context& io);
+std::size_t shrink_timer_heap(boost::asio::io_context& io);
+
 // Whether this build can release Asio's handler cache (Boost 1.81).
 bool handler_cache_supported();
 
