@@ -94,8 +94,8 @@ application::application(config::settings s) : settings_(std::move(s)) {
     interactions->release_memory();
     sessions->release_memory();
     if (server_->open_connections() == 0) {
-      // The chat cache, filled on the store threads during the load, into this thread's memory
-      // (it holds the cache's lock while it copies: only with no client connected).
+      // The chat cache, filled on the store threads during the load, into start-up memory (it
+      // holds the cache's lock while it copies: only with no client connected).
       {
         const server::startup_arena_scope long_lived;
         sessions_->rehome_cache();
