@@ -100,13 +100,13 @@ application::application(config::settings s) : settings_(std::move(s)) {
         const server::startup_arena_scope long_lived;
         sessions_->rehome_cache();
       }
-      // Asio's cached handler blocks first: the tasks' own blocks are among them. The session
-      // documents parsed on a store thread (agent_of) move after that thread's flush.
+      // Asio's cached handler blocks first: the tasks' own blocks are among them. The scope
+      // flushes the thread's allocator cache on entry and exit; within it, the session documents
+      // parsed on a store thread (agent_of) move.
       server::run_on_each_thread(
           *pool, threads,
           [] {
             server::release_recycled_handler_memory();
-            server::flush_thread_cache();
             const server::startup_arena_scope long_lived;
             dialects::sessions::rehome_thread_caches();
           },

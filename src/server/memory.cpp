@@ -52,21 +52,20 @@ startup_arena_scope::startup_arena_scope() {
   if (mallctl == nullptr) {
     return;
   }
+  flush_thread_cache();
   std::size_t size = sizeof own_;
   if (mallctl("thread.arena", &own_, &size, nullptr, 0) != 0 || own_ == 0) {
     return;  // already there
   }
-  flush_thread_cache();
   unsigned first = 0;
   moved_ = mallctl("thread.arena", nullptr, nullptr, &first, sizeof first) == 0;
 }
 
 startup_arena_scope::~startup_arena_scope() {
-  if (!moved_) {
-    return;
+  flush_thread_cache();  // the copies' leftovers, and the old copies freed in the scope
+  if (moved_) {
+    mallctl("thread.arena", nullptr, nullptr, &own_, sizeof own_);
   }
-  flush_thread_cache();
-  mallctl("thread.arena", nullptr, nullptr, &own_, sizeof own_);
 }
 
 std::string allocator_name() {

@@ -147,12 +147,12 @@ struct heap_access {
 };
 
 template struct private_member<pool_of_reactor, &reactor::registered_descriptors_>;
-template struct private_member<timer_mutex_of_reactor, &reactor::mutex_>;
-template struct private_member<queue_of_service, &timer_service::timer_queue_>;
-template struct heap_access<&timer_queue::heap_>;
 template struct private_member<mutex_of_reactor, &reactor::registered_descriptors_mutex_>;
 template struct private_member<live_of_pool, &pool::live_list_>;
 template struct private_member<free_of_pool, &pool::free_list_>;
+template struct private_member<timer_mutex_of_reactor, &reactor::mutex_>;
+template struct private_member<queue_of_service, &timer_service::timer_queue_>;
+template struct heap_access<&timer_queue::heap_>;
 
 std::size_t length(state* list) {
   std::size_t n = 0;
