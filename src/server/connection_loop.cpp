@@ -125,9 +125,11 @@ bool parse_buffered(http::request_parser<http::string_body>& parser, beast::flat
   return parser.is_done();
 }
 
-// One request: parse, dispatch, log. Returns whether the connection may serve another.
-asio::awaitable<bool> serve_request(http_server::worker& w, beast::tcp_stream& stream,
-                                    beast::flat_buffer& buffer, const options& opts) {
+// Reads the next request into `req`: false when the connection is to close (an answer to a
+// request that could not be read has been sent). A coroutine of its own, so the parser is gone
+// before the answer starts and no frame that lives as long as a stream holds it.
+asio::awaitable<bool> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                   const options& opts, request& req) {
   http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
   parser.body_limit(opts.max_body_bytes);
@@ -141,13 +143,24 @@ asio::awaitable<bool> serve_request(http_server::worker& w, beast::tcp_stream& s
     co_return co_await reject_read_error(stream, ec);
   }
   // The answer may take minutes (a stream) and the read buffer is empty unless requests were
-  // pipelined: give it back meanwhile (4 KiB of each open stream's ~36 KiB, and a body's read
+  // pipelined: give it back meanwhile (4 KiB an open stream, and a body's read
   // size after a large request). The next request's read allocates it again.
   if (buffer.size() == 0) {
     buffer.shrink_to_fit();
   }
+  req = parser.release();
+  co_return true;
+}
+
+// One request: read, dispatch, log. Returns whether the connection may serve another.
+asio::awaitable<bool> serve_request(http_server::worker& w, beast::tcp_stream& stream,
+                                    beast::flat_buffer& buffer, const options& opts) {
+  request req;
+  bool read = co_await read_request(stream, buffer, opts, req);
+  if (!read) {
+    co_return false;
+  }
   auto started = std::chrono::steady_clock::now();
-  request req = parser.release();
   bool keep = req.keep_alive() && !w.owner.draining();
   exchange ex(stream, req, request_id_for(req), opts.write_timeout, keep);
   co_await dispatch(w, ex, opts);

@@ -25,8 +25,12 @@ asio::awaitable<bool> cancelled() {
   co_return state.cancelled() != asio::cancellation_type::none;
 }
 
-asio::awaitable<call_outcome> settled(call_outcome out) {
-  co_return out;
+asio::awaitable<void> settled() {
+  co_return;
+}
+
+net::deadlines deadlines_of(const config::upstream_timeouts& t) {
+  return net::deadlines{t.connect, t.tls_handshake, t.first_byte, t.idle_gap, t.total};
 }
 
 std::string describe(const core::error& e) {
@@ -127,39 +131,41 @@ core::result<void> gateway::check(const core::chat_request& request) const {
   return *first;
 }
 
-asio::awaitable<call_outcome> gateway::run(core::chat_request request, event_sink& sink,
-                                           call_options options) {
+asio::awaitable<call_outcome> gateway::run(const core::chat_request& request, event_sink& sink,
+                                           const call_options& options) {
+  call_outcome out;
   auto targets = resolve(request.model);
   if (!targets) {
-    call_outcome out;
     out.error = targets.error();
     co_return out;
   }
   if (!options.cancel.is_connected()) {
-    co_return co_await run_targets(request, std::move(*targets), sink, options);
+    co_await run_targets(request, *targets, sink, options, out);
+    co_return out;
   }
   // The call runs as its own coroutine bound to the caller's slot: cancellation aborts the
-  // upstream wait in flight, and this frame still gets the outcome (usage so far included).
+  // upstream wait in flight, and `out` still gets what the call learnt (usage so far included).
   auto executor = co_await asio::this_coro::executor;
-  auto token = asio::bind_cancellation_slot(options.cancel, use_tuple);
-  auto call = run_targets(request, std::move(*targets), sink, options);  // g++ 12: not inline
-  auto [thrown, out] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
+  asio::cancellation_slot slot = options.cancel;
+  auto token = asio::bind_cancellation_slot(slot, use_tuple);
+  auto call = run_targets(request, *targets, sink, options, out);  // g++ 12: not inline
+  auto [thrown] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
   // co_spawn leaves its forwarding handler in the slot: a later emit (the client leaving after
   // the call) must not reach the finished call.
-  options.cancel.clear();
+  slot.clear();
   if (thrown) {
     std::rethrow_exception(thrown);
   }
   co_return out;
 }
 
-asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& request,
-                                                   std::vector<route_target> targets,
-                                                   event_sink& sink, const call_options& options) {
+asio::awaitable<void> gateway::run_targets(const core::chat_request& request,
+                                           const std::vector<route_target>& targets,
+                                           event_sink& sink, const call_options& options,
+                                           call_outcome& out) {
   // Cancellation is observed, not thrown: the outcome carries what the upstream sent so far.
   co_await asio::this_coro::throw_if_cancelled(false);
   auto executor = co_await asio::this_coro::executor;
-  call_outcome out;
   unsigned attempts = 0;
   for (std::size_t t = 0; t < targets.size(); ++t) {
     const route_target& target = targets[t];
@@ -174,7 +180,7 @@ asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& req
       }
       state.counters.attempts.fetch_add(1, std::memory_order_relaxed);
       ++attempts;
-      out = co_await attempt(request, target, sink, options);
+      co_await attempt(request, target, sink, options, out);
       out.attempts = attempts;
       bool gone = out.client_gone;
       if (!gone) {
@@ -184,10 +190,10 @@ asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& req
       if (gone) {
         state.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
         out.error.reset();
-        co_return out;
+        co_return;
       }
       if (!out.error) {
-        co_return out;  // answered (a failure after the answer began went to the sink)
+        co_return;  // answered (a failure after the answer began went to the sink)
       }
       state.counters.failures.fetch_add(1, std::memory_order_relaxed);
       double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
@@ -202,7 +208,7 @@ asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& req
                    next);
       if (!wait) {
         if (!fallback) {
-          co_return out;
+          co_return;
         }
         break;
       }
@@ -212,21 +218,21 @@ asio::awaitable<call_outcome> gateway::run_targets(const core::chat_request& req
         state.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
         out.error.reset();
         out.client_gone = true;
-        co_return out;
+        co_return;
       }
     }
   }
-  co_return out;
+  co_return;
 }
 
-// Not a coroutine: it encodes the request and hands everything to relay's frame, so no frame of
-// its own (with slots for the encoding's temporaries) lives for the length of the call.
-asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request,
-                                               const route_target& target, event_sink& sink,
-                                               const call_options& options) {
+// Not a coroutine: it encodes the request and hands it to relay's frame, so no frame of its own
+// (with slots for the encoding's temporaries) lives for the length of the call.
+asio::awaitable<void> gateway::attempt(const core::chat_request& request,
+                                       const route_target& target, event_sink& sink,
+                                       const call_options& options, call_outcome& out) {
   const provider_shared& p = providers_[target.provider];
   provider_state& state = *state_[target.provider];
-  call_outcome out;
+  out = call_outcome{};  // each try starts afresh: no error, usage or Retry-After of the last
   out.provider = p.cfg->name;
   out.upstream_model = target.upstream_model;
 
@@ -243,11 +249,13 @@ asio::awaitable<call_outcome> gateway::attempt(const core::chat_request& request
   auto encoded = p.codec->encode(request, where);
   if (!encoded) {
     out.error = encoded.error();
-    return settled(std::move(out));
+    return settled();
   }
-  http_request_parts parts{p.base_path + encoded->path, p.host_header, std::move(*encoded)};
-  return relay(*state.pool, *p.codec, std::move(parts), p.cfg->timeouts,
-               settings_.limits.max_sse_event_bytes, sink, std::move(out));
+  bool stream = encoded->stream;
+  std::string target_path = p.base_path + encoded->path;
+  return relay(*state.pool, *p.codec,
+               build_request(std::move(target_path), p.host_header, std::move(*encoded)), stream,
+               deadlines_of(p.cfg->timeouts), settings_.limits.max_sse_event_bytes, sink, out);
 }
 
 }  // namespace interlingua::service

@@ -55,24 +55,6 @@ asio::awaitable<bool> cancelled() {
   co_return state.cancelled() != asio::cancellation_type::none;
 }
 
-http::request<http::string_body> build(http_request_parts& parts) {
-  http::request<http::string_body> req{http::verb::post, parts.target, 11};
-  if (parts.request.method == "GET") {
-    req.method(http::verb::get);
-  }
-  req.set(http::field::host, parts.host);
-  req.set(http::field::user_agent, "interlingua/" INTERLINGUA_VERSION);
-  for (auto& h : parts.request.headers) {
-    req.set(h.name, h.value);
-  }
-  req.body() = std::move(parts.request.body);
-  return req;
-}
-
-net::deadlines deadlines_of(const config::upstream_timeouts& t) {
-  return net::deadlines{t.connect, t.tls_handshake, t.first_byte, t.idle_gap, t.total};
-}
-
 void note_usage(const core::event_list& events, call_outcome& out) {
   for (const auto& e : events) {
     if (const auto* u = std::get_if<core::usage_update>(&e)) {
@@ -98,10 +80,9 @@ bool leading_error(const core::event_list& events, bool sent_any, call_outcome& 
   return false;
 }
 
-asio::awaitable<call_outcome> relay_stream(net::upstream_call& call,
-                                           const core::provider_codec& codec,
-                                           std::size_t max_event_bytes, event_sink& sink,
-                                           call_outcome out) {
+asio::awaitable<void> relay_stream(net::upstream_call& call, const core::provider_codec& codec,
+                                   std::size_t max_event_bytes, event_sink& sink,
+                                   call_outcome& out) {
   auto decoder = codec.make_stream_decoder();
   net::sse_parser parser(max_event_bytes);
   std::vector<net::sse_event> sse;
@@ -125,7 +106,7 @@ asio::awaitable<call_outcome> relay_stream(net::upstream_call& call,
       if (aborted) {
         // The caller left and the read was aborted: the connection closes with `call`.
         out.client_gone = true;
-        co_return out;
+        co_return;
       }
       if (!decoder->done()) {
         events.push_back(core::stream_error{transport_error(*call.error())});
@@ -135,13 +116,13 @@ asio::awaitable<call_outcome> relay_stream(net::upstream_call& call,
     }
     note_usage(events, out);
     if (leading_error(events, sent_any, out)) {
-      co_return out;
+      co_return;
     }
     if (!events.empty()) {
       sent_any = true;
       if (!co_await sink.on_events(events)) {
         out.client_gone = true;
-        co_return out;
+        co_return;
       }
     }
     bool failed = !events.empty() && std::holds_alternative<core::stream_error>(events.back());
@@ -155,27 +136,41 @@ asio::awaitable<call_outcome> relay_stream(net::upstream_call& call,
           break;
         }
       }
-      co_return out;
+      co_return;
     }
     if (!more || decoder->done() || failed) {
-      co_return out;
+      co_return;
     }
   }
 }
 
 }  // namespace
 
-asio::awaitable<call_outcome> relay(net::connection_pool& pool, const core::provider_codec& codec,
-                                    http_request_parts parts, config::upstream_timeouts timeouts,
-                                    std::size_t max_event_bytes, event_sink& sink,
-                                    call_outcome out) {
-  bool stream = parts.request.stream;
-  auto request = build(parts);
-  auto started =
-      co_await net::upstream_call::start(pool, std::move(request), deadlines_of(timeouts));
+http::request<http::string_body> build_request(std::string target, const std::string& host,
+                                               core::upstream_request encoded) {
+  http::request<http::string_body> req{http::verb::post, std::move(target), 11};
+  if (encoded.method == "GET") {
+    req.method(http::verb::get);
+  }
+  req.set(http::field::host, host);
+  req.set(http::field::user_agent, "interlingua/" INTERLINGUA_VERSION);
+  for (auto& h : encoded.headers) {
+    req.set(h.name, h.value);
+  }
+  req.body() = std::move(encoded.body);
+  return req;
+}
+
+asio::awaitable<void> relay(net::connection_pool& pool, const core::provider_codec& codec,
+                            http::request<http::string_body> request, bool stream,
+                            net::deadlines limits, std::size_t max_event_bytes, event_sink& sink,
+                            call_outcome& out) {
+  // The request moves into start's frame, which ends once the answer's head is read: its
+  // headers and body are not kept for the length of a stream.
+  auto started = co_await net::upstream_call::start(pool, std::move(request), limits);
   if (auto* f = std::get_if<net::failure>(&started)) {
     out.error = transport_error(*f);
-    co_return out;  // the gateway tells a cancellation from a failure
+    co_return;  // the gateway tells a cancellation from a failure
   }
   auto& call = *std::get<std::unique_ptr<net::upstream_call>>(started);
   std::string body;
@@ -187,28 +182,29 @@ asio::awaitable<call_outcome> relay(net::connection_pool& pool, const core::prov
     if (!out.retry_after && out.error->retry_after_s) {
       out.retry_after = std::chrono::seconds(*out.error->retry_after_s);  // from the body
     }
-    co_return out;
+    co_return;
   }
   // Some compatible servers ignore `stream` and answer with one JSON body: decode it as unary.
   bool is_sse = call.header("content-type").find("text/event-stream") != std::string::npos;
   if (stream && is_sse) {
-    co_return co_await relay_stream(call, codec, max_event_bytes, sink, std::move(out));
+    co_await relay_stream(call, codec, max_event_bytes, sink, out);
+    co_return;
   }
   bool whole = co_await call.read_all(body, max_unary_body);
   if (!whole) {
     out.error = transport_error(*call.error());
-    co_return out;  // the gateway tells a cancellation from a failure
+    co_return;  // the gateway tells a cancellation from a failure
   }
   core::event_list events;
   codec.decode_reply(body, events);
   note_usage(events, out);
   if (leading_error(events, false, out)) {
-    co_return out;
+    co_return;
   }
   if (!co_await sink.on_events(events)) {
     out.client_gone = true;
   }
-  co_return out;
+  co_return;
 }
 
 }  // namespace interlingua::service

@@ -108,8 +108,10 @@ class gateway {
   };
   // Runs `request` against the provider its model routes to: retried per the provider's policy
   // and moved to the route's fallbacks in order, only while nothing reached the sink.
-  asio::awaitable<call_outcome> run(core::chat_request request, event_sink& sink,
-                                    call_options options = {});
+  // `request` and `options` are the caller's, read in place until the call ends: a frame that
+  // lives as long as a stream holds no copy of them (bench/RESULTS.md, memory per stream).
+  asio::awaitable<call_outcome> run(const core::chat_request& request, event_sink& sink,
+                                    const call_options& options);
 
   // Everything but the I/O: route and encode `request` as run() would, so a request the
   // provider cannot take is refused before anything is promised (background runs).
@@ -128,12 +130,13 @@ class gateway {
 
  private:
   struct provider_state;
-  asio::awaitable<call_outcome> run_targets(const core::chat_request& request,
-                                            std::vector<route_target> targets, event_sink& sink,
-                                            const call_options& options);
-  asio::awaitable<call_outcome> attempt(const core::chat_request& request,
-                                        const route_target& target, event_sink& sink,
-                                        const call_options& options);
+  // Both fill the caller's `out` rather than return one: each level's frame would otherwise
+  // hold its own outcome, and its callee's result, for the length of a stream.
+  asio::awaitable<void> run_targets(const core::chat_request& request,
+                                    const std::vector<route_target>& targets, event_sink& sink,
+                                    const call_options& options, call_outcome& out);
+  asio::awaitable<void> attempt(const core::chat_request& request, const route_target& target,
+                                event_sink& sink, const call_options& options, call_outcome& out);
 
   const config::settings& settings_;
   const std::vector<provider_shared>& providers_;

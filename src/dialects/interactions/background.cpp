@@ -174,7 +174,7 @@ asio::awaitable<void> run_background(service::gateway& g, store::async_interacti
     // whatever it was waiting for (headers, the next event, a stalled body).
     service::gateway::call_options options{std::move(job.trace), {}, run.signal().slot(), run.id()};
     try {
-      out = co_await g.run(std::move(job.chat), sink, std::move(options));
+      out = co_await g.run(job.chat, sink, options);
     } catch (const std::exception& e) {
       spdlog::error("background interaction {}: {}", run.id(), e.what());
       thrown = std::current_exception();

@@ -151,8 +151,7 @@ void note(exchange& ex, const service::call_outcome& out) {
   ex.record().output_tokens = out.usage.output + out.usage.reasoning;
 }
 
-// Persists the finished interaction when the request asked for storage (store: true). Reads
-// only `store` and `config` of the request: its chat has been moved into the upstream call.
+// Persists the finished interaction when the request asked for storage (store: true).
 struct stored_call {
   store::async_interactions& st;
   const create_request& req;
@@ -175,10 +174,12 @@ struct stored_call {
 
 // background: true — the interaction is stored as in_progress, answered at once (or followed
 // as a stream), and run detached on this worker.
+// Takes `input` and `meta` from the caller (by reference: a by-value argument is a copy in the
+// caller's frame too).
 asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
                                         store::async_interactions& st, background_runs& runs,
-                                        create_request& req, std::vector<core::turn> input,
-                                        interaction_meta meta) {
+                                        create_request& req, std::vector<core::turn>& input,
+                                        interaction_meta& meta) {
   // What the provider would refuse (unknown model, media it cannot take, built-in tools) is
   // the request's error now, not the run's later.
   if (auto checked = g.check(req.chat); !checked) {
@@ -219,6 +220,23 @@ asio::awaitable<void> create_background(exchange& ex, service::gateway& g,
   co_await ex.respond_json(200, std::move(body));
 }
 
+// After the stream: stores the interaction, then completes the stream (or ends it with the
+// store's failure). A coroutine of its own, so the stream's frame holds none of its locals.
+asio::awaitable<void> end_streamed(stored_call& call, interaction_meta& meta, stream_sink& sink,
+                                   bool client_gone) {
+  // Stored before interaction.completed goes out: a completed stream is a durable one.
+  auto saved = co_await call.save(meta, sink.folded(), client_gone);
+  if (client_gone) {
+    co_return;
+  }
+  std::optional<core::error> failure;
+  if (!saved) {
+    failure = saved.error();
+  }
+  const core::error* reason = failure ? &*failure : nullptr;
+  co_await sink.finish(reason);
+}
+
 // stream: true, not in the background. Its own coroutine: a frame lives as long as the stream,
 // and g++ gives every local of a coroutine its own slot, so one frame for both ways of answering
 // held the locals of both, 6.3 KB an open stream (bench/RESULTS.md, memory per stream).
@@ -227,22 +245,13 @@ asio::awaitable<void> create_streamed(exchange& ex, service::gateway& g, stored_
   stream_sink sink(ex, meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
   service::gateway::call_options options{
       ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
-  auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
+  auto out = co_await g.run(req.chat, sink, options);
   note(ex, out);
   if (out.error && !sink.begun()) {
     co_await send_error(ex, *out.error);
     co_return;
   }
-  // Stored before interaction.completed goes out: a completed stream is a durable one.
-  auto saved = co_await call.save(meta, sink.folded(), out.client_gone);
-  if (!out.client_gone) {
-    std::optional<core::error> failure;
-    if (!saved) {
-      failure = saved.error();
-    }
-    const core::error* reason = failure ? &*failure : nullptr;
-    co_await sink.finish(reason);
-  }
+  co_await end_streamed(call, meta, sink, out.client_gone);
 }
 
 asio::awaitable<void> create_unary(exchange& ex, service::gateway& g, stored_call& call,
@@ -251,7 +260,7 @@ asio::awaitable<void> create_unary(exchange& ex, service::gateway& g, stored_cal
   service::gateway::call_options options{
       ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
   bool summaries = req.chat.params.reasoning_summaries;
-  auto out = co_await g.run(std::move(req.chat), sink, std::move(options));
+  auto out = co_await g.run(req.chat, sink, options);
   note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
@@ -309,7 +318,7 @@ asio::awaitable<void> create(exchange& ex, service::gateway& g, store::async_int
                         now,
                         req.previous_interaction_id};
   if (req.background) {
-    co_await create_background(ex, g, st, runs, req, std::move(input), std::move(meta));
+    co_await create_background(ex, g, st, runs, req, input, meta);
     co_return;
   }
   stored_call call{st, req, input, ex.owner()};

@@ -141,16 +141,14 @@ class chunk_sink final : public service::event_sink {
   bool begun_ = false;
 };
 
-// `model`: the chat's model, as the entries record it (the request itself has been moved into
-// the upstream call by now).
+// The entries record the chat's model, as the upstream request named it.
 asio::awaitable<core::result<void>> save_exchange(store::async_sessions& st, exchange& ex,
                                                   const chat_context& ctx, const chat_input& input,
-                                                  const core::reply& reply,
-                                                  const std::string& model) {
+                                                  const core::reply& reply) {
   if (!input.save) {
     co_return core::result<void>{};
   }
-  auto entries = entries_of(ctx.session, input, reply, model);
+  auto entries = entries_of(ctx.session, input, reply, ctx.built.request.model);
   auto appended = co_await st.append_entries(ctx.session.id, ex.owner(), std::move(entries));
   if (!appended) {
     co_return appended.error();
@@ -173,34 +171,23 @@ void note(exchange& ex, const service::call_outcome& out) {
 // What both ways of answering a chat share, prepared once.
 struct chat_call {
   const chat_input& input;
-  chat_context& ctx;  // its request is moved into the upstream call
-  std::string model;  // the request's, kept for the saved entries
+  chat_context& ctx;  // its request is read in place by the upstream call
   service::gateway::call_options options;
   std::string id;
   std::string created;
 };
 
-// stream: true. Its own coroutine: a frame lives as long as the stream, and g++ gives every
-// local of a coroutine its own slot, so one frame for both ways held the locals of both.
-asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::async_sessions& st,
-                                    chat_call& c) {
-  chunk_sink sink(ex, c.id, c.created, c.ctx.built.tools);
-  auto out = co_await g.run(std::move(c.ctx.built.request), sink, std::move(c.options));
-  note(ex, out);
-  if (out.error && !sink.begun()) {
-    co_await send_error(ex, *out.error);
-    co_return;
-  }
-  if (out.client_gone) {
-    co_return;  // nothing saved: the exchange did not complete
-  }
+// After a stream that was not cut short: saves the exchange, then sends the last chunk. A
+// coroutine of its own, so the stream's frame holds none of its locals.
+asio::awaitable<void> end_streamed(exchange& ex, store::async_sessions& st, chat_call& c,
+                                   chunk_sink& sink) {
   const core::reply& reply = sink.folded();
   bool failed_reply = reply.failure.has_value();
   // Saved before the last chunk goes out: a client that saw the whole stream finds it in the
   // history. A failure mid-stream cuts the connection (Julep sends no error event).
   core::result<void> saved;
   if (!failed_reply) {
-    saved = co_await save_exchange(st, ex, c.ctx, c.input, reply, c.model);
+    saved = co_await save_exchange(st, ex, c.ctx, c.input, reply);
   }
   if (failed_reply || !saved) {
     ex.abort();
@@ -211,10 +198,27 @@ asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::as
   co_await ex.end_stream(last);
 }
 
+// stream: true. Its own coroutine: a frame lives as long as the stream, and g++ gives every
+// local of a coroutine its own slot, so one frame for both ways held the locals of both.
+asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::async_sessions& st,
+                                    chat_call& c) {
+  chunk_sink sink(ex, c.id, c.created, c.ctx.built.tools);
+  auto out = co_await g.run(c.ctx.built.request, sink, c.options);
+  note(ex, out);
+  if (out.error && !sink.begun()) {
+    co_await send_error(ex, *out.error);
+    co_return;
+  }
+  if (out.client_gone) {
+    co_return;  // nothing saved: the exchange did not complete
+  }
+  co_await end_streamed(ex, st, c, sink);
+}
+
 asio::awaitable<void> chat_unary(exchange& ex, service::gateway& g, store::async_sessions& st,
                                  chat_call& c) {
   service::reply_sink sink;
-  auto out = co_await g.run(std::move(c.ctx.built.request), sink, std::move(c.options));
+  auto out = co_await g.run(c.ctx.built.request, sink, c.options);
   note(ex, out);
   if (out.error) {
     co_await send_error(ex, *out.error);
@@ -225,7 +229,7 @@ asio::awaitable<void> chat_unary(exchange& ex, service::gateway& g, store::async
     co_await send_error(ex, *reply.failure);
     co_return;
   }
-  auto saved = co_await save_exchange(st, ex, c.ctx, c.input, reply, c.model);
+  auto saved = co_await save_exchange(st, ex, c.ctx, c.input, reply);
   if (!saved) {
     co_await send_error(ex, saved.error());
     co_return;
@@ -267,7 +271,6 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
   // X-Custom-Api-Key: the caller's own provider key, for this call only; never stored or logged.
   chat_call c{*input,
               *ctx,
-              ctx->built.request.model,
               {ex.trace().upstream_headers(), std::string(ex.header("x-custom-api-key")),
                ex.watch_disconnect(), ex.request_id()},
               new_uuid(),
