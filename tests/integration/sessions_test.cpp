@@ -72,8 +72,8 @@ TEST(SessionChat, SaveFlag) {
   EXPECT_EQ(gw.post(path, R"({"messages":[{"role":"user","content":"b"}]})", json_body).status,
             201);
   EXPECT_EQ(history_size(gw, s.session), 2u);
-  // Both saved entries name the chat's model (the agent's): it was read after the request had
-  // been moved into the upstream call, and saved as null.
+  // Both saved entries name the chat's model (the agent's). An earlier version read it after
+  // the request had been moved into the upstream call, and saved null.
   auto history = json::parse(gw.get("/sessions/" + s.session + "/history").body);
   for (const auto& entry : history["entries"]) {
     EXPECT_EQ(entry.value("model", json()), "gpt-test") << entry.dump();
@@ -82,6 +82,36 @@ TEST(SessionChat, SaveFlag) {
   EXPECT_EQ(gw.del("/sessions/" + s.session + "/history").status, 202);
   EXPECT_EQ(history_size(gw, s.session), 0u);
   EXPECT_EQ(gw.get("/sessions/" + s.session).status, 200);
+}
+
+// A streamed chat frees its prompt once the answer begins (a long prompt is not held for the
+// length of the stream), so what it saves must come from elsewhere: the client's message, the
+// reply and the model are all in the history, and the next chat sends them upstream.
+TEST(SessionChat, AStreamedChatSavesTheWholeExchange) {
+  gateway_harness gw;
+  auto s = make_session(gw);
+  auto path = "/sessions/" + s.session + "/chat";
+  const std::string long_message(40000, 'w');
+  auto streamed = gw.post(
+      path, R"({"messages":[{"role":"user","content":")" + long_message + R"("}],"stream":true})",
+      json_body);
+  ASSERT_EQ(streamed.status, 200) << streamed.body;
+  auto history = json::parse(gw.get("/sessions/" + s.session + "/history").body)["entries"];
+  ASSERT_EQ(history.size(), 2u) << history.dump();
+  for (const auto& entry : history) {
+    EXPECT_EQ(entry.value("model", json()), "gpt-test") << entry.dump();
+    EXPECT_EQ(entry["content"][0]["text"], long_message);  // the fake echoes the prompt
+  }
+  EXPECT_EQ(history[0]["role"], "user");
+  EXPECT_EQ(history[1]["role"], "assistant");
+
+  auto next = gw.post(path, R"({"messages":[{"role":"user","content":"and then?"}]})", json_body);
+  ASSERT_EQ(next.status, 201) << next.body;
+  auto sent = json::parse(gw.upstream().requests().back().body)["messages"];
+  ASSERT_EQ(sent.size(), 4u) << sent.dump();  // system, the saved exchange, the new message
+  EXPECT_EQ(sent[1]["content"], long_message);
+  EXPECT_EQ(sent[2]["content"], long_message);
+  EXPECT_EQ(sent[3]["content"], "and then?");
 }
 
 // render shows the prompt a chat would send, and neither calls the upstream nor saves.

@@ -77,6 +77,32 @@ TEST(StoredInteractions, StreamedIsStoredAndReplayed) {
             live[live.size() - 2].second["interaction"]["usage"]);
 }
 
+// A stream frees its request's prompt once the answer begins (a long prompt is not held for the
+// length of the stream): the stored input is a copy of its own, whole, and a continuation sends
+// it upstream again.
+TEST(StoredInteractions, AStreamedLongPromptIsStoredWhole) {
+  gateway_harness gw;
+  const std::string long_input(40000, 'p');
+  auto r = gw.post(base, R"({"model":"gpt-test","input":")" + long_input + R"(","stream":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto live = sse_events(r.body);
+  ASSERT_FALSE(live.empty());
+  std::string id = live.front().second["interaction"]["id"];
+  auto got = gw.get(base + "/" + id + "?include_input=true");
+  ASSERT_EQ(got.status, 200) << got.body;
+  auto steps = json::parse(got.body)["steps"];
+  ASSERT_EQ(steps.size(), 2u) << got.body.substr(0, 200);
+  EXPECT_EQ(steps[0]["type"], "user_input");
+  EXPECT_EQ(steps[0]["content"][0]["text"], long_input);
+
+  create(gw, R"({"model":"gpt-test","input":"and?","previous_interaction_id":")" + id + "\"}");
+  auto up = json::parse(gw.upstream().requests().back().body)["messages"];
+  ASSERT_EQ(up.size(), 3u);
+  EXPECT_EQ(up[0]["content"], long_input);
+  EXPECT_EQ(up[1]["content"], long_input);  // the fake echoed it
+  EXPECT_EQ(up[2]["content"], "and?");
+}
+
 // previous_interaction_id sends the earlier exchange upstream; the system instruction is not
 // inherited (spec §4.1).
 TEST(StoredInteractions, PreviousInteractionCarriesHistory) {

@@ -134,6 +134,39 @@ TEST(SessionPrompt, NewSystemMessagesFold) {
   EXPECT_EQ(p->request.turns.size(), 1u);
 }
 
+// A chat builds the same upstream request as /render shows, without the ChatML copy of the
+// whole prompt that only /render answers with (a chat would hold it for its whole answer).
+TEST(SessionPrompt, AChatBuildsTheSameRequestWithoutTheShownMessages) {
+  std::vector<store::entry_record> history{
+      entry(json::parse(R"({"role":"user","content":"weather?"})"), "api_request"),
+      entry(json::parse(R"({"role":"assistant","content":"It is sunny."})"), "api_response")};
+  auto in = input_of(R"({"messages":[{"role":"system","content":"Reply in French."},
+      {"role":"user","content":"thanks, {{agent.name}}"}],
+      "tools":[{"name":"shell","type":"bash_20241022"}],"temperature":0.9})");
+  auto shown = build_prompt(agent, session, history, in, prompt_for::render);
+  auto chat = build_prompt(agent, session, history, in, prompt_for::chat);
+  ASSERT_TRUE(shown);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(shown->messages.size(), 4u);
+  EXPECT_TRUE(chat->messages.empty());
+  const core::chat_request& a = shown->request;
+  const core::chat_request& b = chat->request;
+  EXPECT_EQ(a.model, b.model);
+  EXPECT_EQ(a.system, b.system);
+  EXPECT_NE(b.system.find("Reply in French."), std::string::npos);
+  ASSERT_EQ(a.turns.size(), b.turns.size());
+  ASSERT_EQ(b.turns.size(), 3u);
+  for (std::size_t i = 0; i < a.turns.size(); ++i) {
+    EXPECT_EQ(a.turns[i].who, b.turns[i].who) << i;
+    EXPECT_EQ(text_of(a.turns[i]), text_of(b.turns[i])) << i;
+  }
+  EXPECT_EQ(text_of(b.turns[2]), "thanks, Ada");  // templates render for a chat too
+  ASSERT_EQ(b.tools.size(), 1u);
+  EXPECT_EQ(b.tools[0].name, "shell");
+  EXPECT_EQ(chat->tools, shown->tools);  // the stream renderer reads these
+  EXPECT_EQ(b.params.temperature, 0.9);
+}
+
 // Neither the request nor the agent names a model: a 400, not a call with an empty model.
 TEST(SessionPrompt, NoModelIsAClientError) {
   json a = agent;

@@ -108,6 +108,17 @@ struct chat_request {
   core::response_format response_format;
   generation_params params;
   bool stream = false;
+
+  // Frees the prompt (system instruction, turns, tools, response schema), keeping what names the
+  // call (model, params, stream). For a caller that holds the request while its answer streams,
+  // once the gateway reads it no more (service::gateway::run): a long prompt is then not held
+  // for the length of its stream.
+  void release_prompt() {
+    std::string().swap(system);
+    std::vector<turn>().swap(turns);
+    std::vector<tool_decl>().swap(tools);
+    std::string().swap(response_format.schema);
+  }
 };
 
 }  // namespace interlingua::core

@@ -130,17 +130,20 @@ std::string render_history(std::string_view session_id, std::int64_t session_cre
 
 struct prompt {
   core::chat_request request;  // what goes upstream
-  json messages;               // the same as ChatML messages, for POST /render
-  json tools;                  // the tools offered (agent's + request's), CreateToolRequest shapes
+  json messages;  // the same as ChatML messages, for POST /render (prompt_for::render only)
+  json tools;     // the tools offered (agent's + request's), CreateToolRequest shapes
   json tool_choice;
 };
 
 // Agent instructions and session situation rendered into the system message by the documented
 // template, then the history (tool entries only with recall_tools), then the new messages;
 // settings merged (agent default_settings, then the request's).
+// A chat needs the request only; POST /render shows the ChatML messages too, a second copy of
+// the whole prompt that a chat would hold for the length of its answer.
+enum class prompt_for { chat, render };
 checked<prompt> build_prompt(const json& agent, const json& session,
                              const std::vector<store::entry_record>& history,
-                             const chat_input& input);
+                             const chat_input& input, prompt_for use = prompt_for::render);
 
 // ---- replies (render_chat.cpp) -----------------------------------------------------------------
 

@@ -50,6 +50,9 @@ class exchange {
   exchange& operator=(const exchange&) = delete;
 
   const request& req() const { return req_; }
+  // Frees the request's body once the handler has taken what it needs from it: an answer that
+  // lasts minutes (a stream) then holds no copy of a long prompt. req().body() is empty after.
+  void release_body() { std::string().swap(req_.body()); }
   std::string_view path() const { return path_; }
   // Percent-decoded value of a query parameter.
   std::optional<std::string> query(std::string_view name) const;

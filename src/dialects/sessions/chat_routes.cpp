@@ -19,7 +19,7 @@ struct chat_context {
 };
 
 asio::awaitable<std::optional<chat_context>> prepare(exchange& ex, store::async_sessions& st,
-                                                     const chat_input& input) {
+                                                     const chat_input& input, prompt_for use) {
   if (auto bad = bad_id(ex, "session_id")) {
     co_await send_problem(ex, *bad);
     co_return std::nullopt;
@@ -60,7 +60,7 @@ asio::awaitable<std::optional<chat_context>> prepare(exchange& ex, store::async_
     co_return std::nullopt;
   }
   auto agent_doc = parsed_body(*state.agent);
-  auto built = build_prompt(*agent_doc, *session_doc, *state.history, input);
+  auto built = build_prompt(*agent_doc, *session_doc, *state.history, input, use);
   if (!built) {
     co_await send_problem(ex, built.error());
     co_return std::nullopt;
@@ -108,13 +108,20 @@ std::vector<store::entry_record> entries_of(const store::document_record& sessio
 class chunk_sink final : public service::event_sink {
  public:
   // The renderer is built in place: a coroutine holding the sink holds no second one beside it.
-  chunk_sink(exchange& ex, std::string id, std::string created_at, json offered_tools)
-      : ex_(ex), renderer_(std::move(id), std::move(created_at), std::move(offered_tools)) {}
+  // The answer to `request`, whose prompt is freed when the answer begins.
+  chunk_sink(exchange& ex, core::chat_request& request, std::string id, std::string created_at,
+             json offered_tools)
+      : ex_(ex),
+        request_(request),
+        renderer_(std::move(id), std::move(created_at), std::move(offered_tools)) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     const bool first = !begun_;
     if (first) {
       begun_ = true;
+      // The gateway reads the request no more (gateway.hpp); the saved entries come from the
+      // client's input and the session, not from it.
+      request_.release_prompt();
       bool open = co_await ex_.begin_stream(200, "text/event-stream; charset=utf-8");
       if (!open) {
         co_return false;
@@ -136,6 +143,7 @@ class chunk_sink final : public service::event_sink {
 
  private:
   exchange& ex_;
+  core::chat_request& request_;
   chunk_renderer renderer_;
   std::string buf_;
   bool begun_ = false;
@@ -202,7 +210,8 @@ asio::awaitable<void> end_streamed(exchange& ex, store::async_sessions& st, chat
 // local of a coroutine its own slot, so one frame for both ways held the locals of both.
 asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::async_sessions& st,
                                     chat_call& c) {
-  chunk_sink sink(ex, c.id, c.created, c.ctx.built.tools);
+  // The tools move to the renderer: only a unary answer renders from the context's copy.
+  chunk_sink sink(ex, c.ctx.built.request, c.id, c.created, std::move(c.ctx.built.tools));
   auto out = co_await g.run(c.ctx.built.request, sink, c.options);
   note(ex, out);
   if (out.error && !sink.begun()) {
@@ -246,7 +255,7 @@ asio::awaitable<void> render(exchange& ex, store::async_sessions& st) {
     co_await send_problem(ex, input.error());
     co_return;
   }
-  auto ctx = co_await prepare(ex, st, *input);
+  auto ctx = co_await prepare(ex, st, *input, prompt_for::render);
   if (!ctx) {
     co_return;
   }
@@ -263,7 +272,8 @@ asio::awaitable<void> chat(exchange& ex, service::gateway& g, store::async_sessi
     co_await send_problem(ex, input.error());
     co_return;
   }
-  auto ctx = co_await prepare(ex, st, *input);
+  ex.release_body();  // parsed: a stream's answer need not keep the prompt twice
+  auto ctx = co_await prepare(ex, st, *input, prompt_for::chat);
   if (!ctx) {
     co_return;
   }

@@ -287,9 +287,10 @@ bool is_tool_entry(const json& entry) {
 
 checked<prompt> build_prompt(const json& agent, const json& session,
                              const std::vector<store::entry_record>& history,
-                             const chat_input& input) {
+                             const chat_input& input, prompt_for use) {
   prompt p;
   core::chat_request& req = p.request;
+  const bool show = use == prompt_for::render;
 
   // Settings: the agent's defaults, then what the client sent (spec §1.4).
   json settings = json::object();
@@ -325,13 +326,15 @@ checked<prompt> build_prompt(const json& agent, const json& session,
       continue;
     }
     add_message(*entry, false, env, req);
-    p.messages.push_back(chatml(*entry));
+    if (show) {
+      p.messages.push_back(chatml(*entry));
+    }
   }
   const json* render_flag = member(session, "render_templates");
   bool render = !(render_flag && render_flag->is_boolean() && !render_flag->get<bool>());
   for (const auto& m : input.messages) {
     add_message(m, render, env, req);
-    if (string_or(m, "role") == "system") {
+    if (!show || string_or(m, "role") == "system") {
       continue;  // folded into the system message
     }
     json shown = chatml(m);
@@ -341,7 +344,7 @@ checked<prompt> build_prompt(const json& agent, const json& session,
     p.messages.push_back(std::move(shown));
   }
   // The system message leads, with any system text of the new messages folded in.
-  if (!req.system.empty()) {
+  if (show && !req.system.empty()) {
     if (p.messages.empty() || p.messages[0]["role"] != "system") {
       p.messages.insert(p.messages.begin(), json{{"role", "system"}, {"content", req.system}});
     } else {
