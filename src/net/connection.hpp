@@ -5,16 +5,16 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <interlingua/net/upstream.hpp>
+
+#include "tls_stream.hpp"
 
 namespace interlingua::net {
 
@@ -61,8 +61,6 @@ struct append_body {
 // progress.
 class connection {
  public:
-  using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
   connection(asio::any_io_executor ex, asio::ssl::context* tls) {
     if (tls != nullptr) {
       tls_.emplace(ex, *tls);
@@ -78,7 +76,7 @@ class connection {
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  beast::tcp_stream& lowest() { return tls_ ? tls_->next_layer() : *plain_; }
   bool is_tls() const { return tls_.has_value(); }
   tls_stream& tls() { return *tls_; }
   beast::tcp_stream& plain() { return *plain_; }

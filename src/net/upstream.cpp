@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/http/read.hpp>
@@ -26,26 +25,22 @@ failure fail(failure_stage stage, boost::system::error_code ec) {
   return failure{stage, ec, ec == beast::error::timeout};
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
+// A timeout is beast's (connect) or the connection's deadline cancelling the operation; a reset
+// or an end of stream that arrived as the deadline passed stays what it was.
+failure fail(failure_stage stage, boost::system::error_code ec, const connection& c) {
+  const bool cancelled_by_deadline = ec == asio::error::operation_aborted && c.deadline_passed();
+  return failure{stage, ec, ec == beast::error::timeout || cancelled_by_deadline};
 }
 
 asio::awaitable<std::optional<failure>> handshake(connection& c, const std::string& host,
                                                   millis limit) {
-  auto& tls = c.tls();
-  // SNI is for names only (RFC 6066); the verification below also matches IP SANs.
-  if (!is_ip_literal(host) && !SSL_set_tlsext_host_name(tls.native_handle(), host.c_str())) {
-    co_return fail(failure_stage::tls,
-                   {static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()});
-  }
-  tls.set_verify_mode(asio::ssl::verify_peer);
-  tls.set_verify_callback(asio::ssl::host_name_verification(host));
-  c.lowest().expires_after(limit);
-  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  // Under the connection's own deadline: the handshake's waits are on the socket, which beast's
+  // per-operation timer does not cover.
+  c.lowest().expires_never();
+  c.deadline(limit);
+  auto ec = co_await c.tls().handshake(host);
   if (ec) {
-    co_return fail(failure_stage::tls, ec);
+    co_return fail(failure_stage::tls, ec, c);
   }
   co_return std::nullopt;
 }
@@ -70,15 +65,8 @@ asio::awaitable<std::optional<failure>> connect(connection& c, connection_pool& 
   co_return std::nullopt;
 }
 
-// A timeout is beast's (connect, handshake) or the connection's deadline cancelling the
-// operation; a reset or an end of stream that arrived as the deadline passed stays what it was.
-failure fail(failure_stage stage, boost::system::error_code ec, const connection& c) {
-  const bool cancelled_by_deadline = ec == asio::error::operation_aborted && c.deadline_passed();
-  return failure{stage, ec, ec == beast::error::timeout || cancelled_by_deadline};
-}
-
 // The request, over TLS: beast's serializer through the TLS stream.
-asio::awaitable<boost::system::error_code> write_request(connection::tls_stream& stream,
+asio::awaitable<boost::system::error_code> write_request(tls_stream& stream,
                                                          http::request<http::string_body>& req) {
   auto [ec, n] = co_await http::async_write(stream, req, use_tuple);
   co_return ec;
