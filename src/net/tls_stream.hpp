@@ -11,6 +11,7 @@
 // time. Every wait is a wait on the socket, so the socket's cancel() (the connection's
 // deadline) and per-operation cancellation (the caller's slot) end it with operation_aborted.
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -79,6 +80,8 @@ class tls_stream {
     bool posted = false;
     boost::system::error_code result;
     std::size_t done = 0;
+    std::string gathered;                                   // writes only: see to_write()
+    static constexpr std::size_t record_bytes = 16 * 1024;  // a TLS record's largest payload
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}) {
@@ -94,7 +97,7 @@ class tls_stream {
       if constexpr (Read) {
         w = s.read_once(first(buffers), done, result);
       } else {
-        w = s.write_once(first(buffers), done, result);
+        w = s.write_once(to_write(), done, result);
       }
       if (w == wants::nothing) {
         if (waited) {
@@ -112,7 +115,24 @@ class tls_stream {
           std::move(self));
     }
 
-    // The first buffer that is not empty (as Asio's ssl::stream does: one record at a time).
+    // What one SSL_write_ex takes: the first buffer when it is the only one, else the
+    // sequence's first record's worth gathered into one (a request's head comes as a buffer
+    // per field: written one by one, each was a record, a send and a completion of its own).
+    // Gathered once, kept across waits: a retried write must offer the same bytes.
+    asio::const_buffer to_write() {
+      if (!gathered.empty()) {
+        return asio::buffer(gathered);
+      }
+      const asio::const_buffer head = first(buffers);
+      if (head.size() >= record_bytes || head.size() == asio::buffer_size(buffers)) {
+        return head;
+      }
+      gathered.resize(std::min<std::size_t>(asio::buffer_size(buffers), record_bytes));
+      asio::buffer_copy(asio::buffer(gathered), buffers);
+      return asio::buffer(gathered);
+    }
+
+    // The first buffer that is not empty.
     template <class Seq>
     static auto first(const Seq& seq) {
       using buffer_type = std::conditional_t<Read, asio::mutable_buffer, asio::const_buffer>;
