@@ -5,7 +5,7 @@
 // core's input and output vectors, and its engine's BIO pair) on top of OpenSSL's own: about
 // 65 KB of every open stream to a TLS upstream (bench/RESULTS.md). Here a connection keeps the
 // SSL object, its session and OpenSSL's read buffer (20 KB); the write buffer is freed whenever
-// it is empty (SSL_MODE_RELEASE_BUFFERS). 2,000 held streams: 111 -> 52 KB each.
+// it is empty (SSL_MODE_RELEASE_BUFFERS). 2,000 held streams: 111 -> 47 KB each.
 //
 // It is a Beast AsyncStream (async_read_some, async_write_some), one read and one write at a
 // time. Every wait is a wait on the socket, so the socket's cancel() (the connection's
