@@ -48,9 +48,6 @@ class tls_stream {
   asio::awaitable<boost::system::error_code> handshake(const std::string& host);
 
   enum class wants { nothing, read, write };
-  // One SSL_read_ex / SSL_write_ex into or from `b`: what it waits for, else its outcome.
-  wants read_once(asio::mutable_buffer b, std::size_t& n, boost::system::error_code& ec);
-  wants write_once(asio::const_buffer b, std::size_t& n, boost::system::error_code& ec);
 
   template <class MutableBufferSequence, class ReadToken>
   auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
@@ -65,6 +62,10 @@ class tls_stream {
   }
 
  private:
+  // One SSL_read_ex / SSL_write_ex into or from `b`: what it waits for, else its outcome.
+  wants read_once(asio::mutable_buffer b, std::size_t& n, boost::system::error_code& ec);
+  wants write_once(asio::const_buffer b, std::size_t& n, boost::system::error_code& ec);
+
   struct ssl_free {
     void operator()(SSL* s) const { SSL_free(s); }
   };

@@ -9,8 +9,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include <openssl/ssl.h>
-
 #include <interlingua/net/http_write.hpp>
 
 #include "connection.hpp"

@@ -29,6 +29,25 @@ asio::awaitable<void> settled() {
   co_return;
 }
 
+// The caller's sink, for run: at the first events the answer has begun and nothing will retry
+// it, so the request's prompt is freed. Not a coroutine: no frame of its own for each event.
+class answering_sink final : public event_sink {
+ public:
+  answering_sink(event_sink& sink, core::chat_request& request) : sink_(sink), request_(&request) {}
+
+  asio::awaitable<bool> on_events(const core::event_list& events) override {
+    if (request_ != nullptr) {
+      request_->release_prompt();
+      request_ = nullptr;
+    }
+    return sink_.on_events(events);
+  }
+
+ private:
+  event_sink& sink_;
+  core::chat_request* request_;
+};
+
 net::deadlines deadlines_of(const config::upstream_timeouts& t) {
   return net::deadlines{t.connect, t.tls_handshake, t.first_byte, t.idle_gap, t.total};
 }
@@ -131,7 +150,7 @@ core::result<void> gateway::check(const core::chat_request& request) const {
   return *first;
 }
 
-asio::awaitable<call_outcome> gateway::run(const core::chat_request& request, event_sink& sink,
+asio::awaitable<call_outcome> gateway::run(core::chat_request& request, event_sink& sink,
                                            const call_options& options) {
   call_outcome out;
   auto targets = resolve(request.model);
@@ -139,8 +158,9 @@ asio::awaitable<call_outcome> gateway::run(const core::chat_request& request, ev
     out.error = targets.error();
     co_return out;
   }
+  answering_sink answering(sink, request);
   if (!options.cancel.is_connected()) {
-    co_await run_targets(request, *targets, sink, options, out);
+    co_await run_targets(request, *targets, answering, options, out);
     co_return out;
   }
   // The call runs as its own coroutine bound to the caller's slot: cancellation aborts the
@@ -148,7 +168,7 @@ asio::awaitable<call_outcome> gateway::run(const core::chat_request& request, ev
   auto executor = co_await asio::this_coro::executor;
   asio::cancellation_slot slot = options.cancel;
   auto token = asio::bind_cancellation_slot(slot, use_tuple);
-  auto call = run_targets(request, *targets, sink, options, out);  // g++ 12: not inline
+  auto call = run_targets(request, *targets, answering, options, out);  // g++ 12: not inline
   auto [thrown] = co_await asio::co_spawn(executor, std::move(call), std::move(token));
   // co_spawn leaves its forwarding handler in the slot: a later emit (the client leaving after
   // the call) must not reach the finished call.
@@ -222,7 +242,6 @@ asio::awaitable<void> gateway::run_targets(const core::chat_request& request,
       }
     }
   }
-  co_return;
 }
 
 // Not a coroutine: it encodes the request and hands it to relay's frame, so no frame of its own

@@ -204,7 +204,6 @@ asio::awaitable<void> relay(net::connection_pool& pool, const core::provider_cod
   if (!co_await sink.on_events(events)) {
     out.client_gone = true;
   }
-  co_return;
 }
 
 }  // namespace interlingua::service

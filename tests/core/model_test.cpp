@@ -7,8 +7,8 @@
 namespace interlingua::core {
 namespace {
 
-// A stream's sink frees the prompt once the answer begins; what names the call stays, because
-// the access log, the stored record and the saved history still read it. The memory is given
+// The gateway frees the prompt once the answer begins; what names the call stays, because the
+// access log, the stored record and the saved history still read it. The memory is given
 // back, not just emptied: a cleared vector would keep a long prompt's capacity.
 TEST(ChatRequest, ReleasingThePromptFreesItAndKeepsWhatNamesTheCall) {
   chat_request r;

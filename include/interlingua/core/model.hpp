@@ -110,9 +110,8 @@ struct chat_request {
   bool stream = false;
 
   // Frees the prompt (system instruction, turns, tools, response schema), keeping what names the
-  // call (model, params, stream). For a caller that holds the request while its answer streams,
-  // once the gateway reads it no more (service::gateway::run): a long prompt is then not held
-  // for the length of its stream.
+  // call (model, params, stream). service::gateway::run does, once the answer has begun: a long
+  // prompt is then not held for the length of its stream.
   void release_prompt() {
     std::string().swap(system);
     std::vector<turn>().swap(turns);

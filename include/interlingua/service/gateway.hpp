@@ -109,10 +109,11 @@ class gateway {
   // Runs `request` against the provider its model routes to: retried per the provider's policy
   // and moved to the route's fallbacks in order, only while nothing reached the sink.
   // `request` and `options` are the caller's, read in place: a frame that lives as long as a
-  // stream holds no copy of them (bench/RESULTS.md, memory per stream). `request` is read only
-  // until the answer begins (the first events reach the sink; no retry or fallback follows
-  // that), so the sink may then free its prompt (chat_request::release_prompt).
-  asio::awaitable<call_outcome> run(const core::chat_request& request, event_sink& sink,
+  // stream holds no copy of them (bench/RESULTS.md, memory per stream). Once the answer has
+  // begun (its first events reach the sink), no retry or fallback can follow, and run frees the
+  // request's prompt (chat_request::release_prompt): a stream does not hold a long prompt for
+  // its whole length. Model, parameters and stream flag stay for the caller.
+  asio::awaitable<call_outcome> run(core::chat_request& request, event_sink& sink,
                                     const call_options& options);
 
   // Everything but the I/O: route and encode `request` as run() would, so a request the

@@ -134,15 +134,9 @@ namespace {
 // Publishes the run's events to its followers and folds them into the reply to store.
 class run_sink final : public service::event_sink {
  public:
-  // The run of `request`, whose prompt is freed when the answer begins: the gateway reads it no
-  // more (gateway.hpp), and the record's input is a copy of its own.
-  run_sink(run_state& run, core::chat_request& request) : run_(run), request_(request) {}
+  explicit run_sink(run_state& run) : run_(run) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
-    if (!begun_) {
-      begun_ = true;
-      request_.release_prompt();
-    }
     if (run_.stop_requested()) {
       // Stopping aborts the upstream read, which the relay reports as a transport error: that
       // is our doing, not the upstream's, and must not reach followers or the record.
@@ -164,8 +158,6 @@ class run_sink final : public service::event_sink {
 
  private:
   run_state& run_;
-  core::chat_request& request_;
-  bool begun_ = false;
   core::accumulator acc_;
 };
 
@@ -174,7 +166,7 @@ class run_sink final : public service::event_sink {
 asio::awaitable<void> run_background(service::gateway& g, store::async_interactions& st,
                                      background_runs& runs, background_job job) {
   run_state& run = *job.run;
-  run_sink sink(run, job.chat);
+  run_sink sink(run);
   service::call_outcome out;
   std::exception_ptr thrown;
   if (!run.stop_requested()) {

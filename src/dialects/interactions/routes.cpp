@@ -39,19 +39,15 @@ stream_renderer new_renderer(interaction_meta meta, stream_options options) {
 // failure before that is still an HTTP error.
 class stream_sink final : public service::event_sink {
  public:
-  // A new stream, the answer to `request`. The renderer is built in place, so a coroutine
-  // holding the sink holds no second renderer beside it.
-  stream_sink(exchange& ex, core::chat_request& request, interaction_meta meta,
-              stream_options options)
-      : ex_(ex), request_(request), renderer_(new_renderer(std::move(meta), std::move(options))) {}
+  // A new stream. The renderer is built in place, so a coroutine holding the sink holds no
+  // second renderer beside it.
+  stream_sink(exchange& ex, interaction_meta meta, stream_options options)
+      : ex_(ex), renderer_(new_renderer(std::move(meta), std::move(options))) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     buf_.clear();
     if (!begun_) {
       begun_ = true;
-      // The answer has begun: the gateway reads the request no more (gateway.hpp), and the
-      // stored input, when there is one, is a copy of its own.
-      request_.release_prompt();
       // g++ 12: a co_await inside an if-condition of a member coroutine can corrupt `this`.
       bool open = co_await ex_.begin_stream(200, "text/event-stream");
       if (!open) {
@@ -92,7 +88,6 @@ class stream_sink final : public service::event_sink {
 
  private:
   exchange& ex_;
-  core::chat_request& request_;
   stream_renderer renderer_;
   std::string buf_;
   bool begun_ = false;
@@ -247,8 +242,7 @@ asio::awaitable<void> end_streamed(stored_call& call, interaction_meta& meta, st
 // held the locals of both, 6.3 KB an open stream (bench/RESULTS.md, memory per stream).
 asio::awaitable<void> create_streamed(exchange& ex, service::gateway& g, stored_call& call,
                                       create_request& req, interaction_meta& meta) {
-  stream_sink sink(ex, req.chat, meta,
-                   stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
+  stream_sink sink(ex, meta, stream_options{req.chat.params.reasoning_summaries, form_of(ex), {}});
   service::gateway::call_options options{
       ex.trace().upstream_headers(), {}, ex.watch_disconnect(), ex.request_id()};
   auto out = co_await g.run(req.chat, sink, options);

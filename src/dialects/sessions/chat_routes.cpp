@@ -108,20 +108,13 @@ std::vector<store::entry_record> entries_of(const store::document_record& sessio
 class chunk_sink final : public service::event_sink {
  public:
   // The renderer is built in place: a coroutine holding the sink holds no second one beside it.
-  // The answer to `request`, whose prompt is freed when the answer begins.
-  chunk_sink(exchange& ex, core::chat_request& request, std::string id, std::string created_at,
-             json offered_tools)
-      : ex_(ex),
-        request_(request),
-        renderer_(std::move(id), std::move(created_at), std::move(offered_tools)) {}
+  chunk_sink(exchange& ex, std::string id, std::string created_at, json offered_tools)
+      : ex_(ex), renderer_(std::move(id), std::move(created_at), std::move(offered_tools)) {}
 
   asio::awaitable<bool> on_events(const core::event_list& events) override {
     const bool first = !begun_;
     if (first) {
       begun_ = true;
-      // The gateway reads the request no more (gateway.hpp); the saved entries come from the
-      // client's input and the session, not from it.
-      request_.release_prompt();
       bool open = co_await ex_.begin_stream(200, "text/event-stream; charset=utf-8");
       if (!open) {
         co_return false;
@@ -143,7 +136,6 @@ class chunk_sink final : public service::event_sink {
 
  private:
   exchange& ex_;
-  core::chat_request& request_;
   chunk_renderer renderer_;
   std::string buf_;
   bool begun_ = false;
@@ -179,7 +171,7 @@ void note(exchange& ex, const service::call_outcome& out) {
 // What both ways of answering a chat share, prepared once.
 struct chat_call {
   const chat_input& input;
-  chat_context& ctx;  // its request is read in place by the upstream call
+  chat_context& ctx;  // its request's prompt is freed by the upstream call once it answers
   service::gateway::call_options options;
   std::string id;
   std::string created;
@@ -211,7 +203,7 @@ asio::awaitable<void> end_streamed(exchange& ex, store::async_sessions& st, chat
 asio::awaitable<void> chat_streamed(exchange& ex, service::gateway& g, store::async_sessions& st,
                                     chat_call& c) {
   // The tools move to the renderer: only a unary answer renders from the context's copy.
-  chunk_sink sink(ex, c.ctx.built.request, c.id, c.created, std::move(c.ctx.built.tools));
+  chunk_sink sink(ex, c.id, c.created, std::move(c.ctx.built.tools));
   auto out = co_await g.run(c.ctx.built.request, sink, c.options);
   note(ex, out);
   if (out.error && !sink.begun()) {
