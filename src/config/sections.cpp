@@ -169,6 +169,7 @@ table<provider_config> provider_fields = {
     {"pool_size",
      [](reader& r, const entry& e, provider_config& o) { o.pool_size = r.integer(e, 1, 100000); }},
     {"pool_idle_ms", as_duration<&provider_config::pool_idle>},
+    {"tls_session_reuse", as_bool<&provider_config::tls_session_reuse>},
     {"timeouts", as_section<&provider_config::timeouts, upstream_timeout_fields>},
     {"retry", as_section<&provider_config::retry, retry_fields>},
     {"headers",

@@ -9,6 +9,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <interlingua/net/http_write.hpp>
 
 #include "connection.hpp"
@@ -43,8 +46,9 @@ asio::awaitable<std::optional<failure>> handshake(connection& c, const std::stri
   co_return std::nullopt;
 }
 
+// `resume`: a session to offer the server, or null.
 asio::awaitable<std::optional<failure>> connect(connection& c, connection_pool& pool,
-                                                const deadlines& limits) {
+                                                const deadlines& limits, SSL_SESSION* resume) {
   const endpoint& ep = pool.target();
   auto found = co_await pool.addresses();
   if (auto* ec = std::get_if<boost::system::error_code>(&found)) {
@@ -58,6 +62,9 @@ asio::awaitable<std::optional<failure>> connect(connection& c, connection_pool& 
   }
   c.lowest().socket().set_option(asio::ip::tcp::no_delay(true));
   if (c.is_tls()) {
+    if (resume != nullptr && SSL_set_session(c.tls().native_handle(), resume) != 1) {
+      ERR_clear_error();  // not offered: a full handshake, as with none kept
+    }
     co_return co_await handshake(c, ep.host, limits.tls_handshake);
   }
   co_return std::nullopt;
@@ -259,6 +266,37 @@ asio::awaitable<connection_pool::resolved> connection_pool::addresses() {
   co_return found;
 }
 
+connection_pool::session_ptr connection_pool::session_to_offer() const {
+  if (!options_.tls_session_reuse || !session_) {
+    return nullptr;
+  }
+  // A copy for each connection: a TLS 1.3 client writes into the session it resumes, so new
+  // connections in handshake at once must not share one (they freed the same field twice).
+  return session_ptr(SSL_SESSION_dup(session_.get()));
+}
+
+void connection_pool::keep_session(connection& c) {
+  SSL* ssl = c.tls().native_handle();
+  if (SSL_session_reused(ssl) == 1) {
+    ++stats_.resumed;
+  }
+  if (!options_.tls_session_reuse) {
+    return;
+  }
+  // The connection's session once the answer's head is read: a TLS 1.3 server sends its
+  // tickets right after the handshake, so they were read before it. Without one (a server that
+  // issues none) the session cannot be resumed, and the one kept stays. Kept as a copy: OpenSSL
+  // marks a connection's own session unresumable when the connection is freed without a TLS
+  // close, and an upstream connection ends so (closed, or aborted with its client). Once its
+  // ticket's lifetime is over, OpenSSL no longer offers it: a full handshake keeps a new one.
+  SSL_SESSION* s = SSL_get0_session(ssl);
+  if (s != nullptr && SSL_SESSION_is_resumable(s) == 1) {
+    if (SSL_SESSION* copy = SSL_SESSION_dup(s)) {
+      session_.reset(copy);
+    }
+  }
+}
+
 connection_pool::~connection_pool() {
   close_all();
   sweeper_->owner = nullptr;
@@ -266,6 +304,7 @@ connection_pool::~connection_pool() {
 
 void connection_pool::close_all() {
   closed_ = true;
+  session_.reset();
   for (auto& c : idle_) {
     c->close();
   }
@@ -352,15 +391,23 @@ asio::awaitable<upstream_call::start_result> upstream_call::start(
   request.prepare_payload();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto c = pool.take_idle();
-    if (!c) {
+    const bool fresh = !c;
+    if (fresh) {
       c = std::make_unique<connection>(pool.executor_, pool.tls_.get());
       ++pool.stats_.connects;
-      if (auto f = co_await connect(*c, pool, limits)) {
+      const auto offered = pool.session_to_offer();
+      if (auto f = co_await connect(*c, pool, limits, offered.get())) {
+        if (offered && f->stage == failure_stage::tls) {
+          pool.forget_session();  // the next connection starts afresh
+        }
         co_return *f;
       }
     }
     auto f = co_await send(*c, request, limits);
     if (!f) {
+      if (fresh && c->is_tls()) {
+        pool.keep_session(*c);
+      }
       co_return std::make_unique<upstream_call>(pool, std::move(c), limits);
     }
     c->close();

@@ -77,6 +77,7 @@ gateway::gateway(asio::io_context& io, const config::settings& s,
     net::pool_options options;
     options.max_idle = p.cfg->pool_size;
     options.idle_timeout = p.cfg->pool_idle;
+    options.tls_session_reuse = p.cfg->tls_session_reuse;
     options.evicted = pool_evicted;
     state->pool = std::make_unique<net::connection_pool>(io.get_executor(), p.endpoint, p.tls,
                                                          std::move(options));

@@ -126,6 +126,8 @@ TEST(config_load, full_file_providers_and_routes) {
   EXPECT_EQ(s.providers[1].kind, cfg::provider_kind::anthropic);
   EXPECT_EQ(s.providers[1].api_keys, (std::vector<std::string>{"key-a", "key-b"}));
   EXPECT_EQ(s.providers[1].headers.at("anthropic-version"), "2023-06-01");
+  EXPECT_FALSE(s.providers[1].tls_session_reuse);
+  EXPECT_TRUE(s.providers[2].tls_session_reuse);  // the default
   EXPECT_EQ(s.providers[2].kind, cfg::provider_kind::gemini);
   EXPECT_EQ(s.providers[2].api_keys, (std::vector<std::string>{"key-g"}));
   ASSERT_EQ(s.models.size(), 3u);
@@ -174,6 +176,7 @@ TEST(config_load, example_file_loads_without_env) {
   EXPECT_TRUE(openai.api_keys.empty());
   EXPECT_TRUE(openai.ca_file.empty());
   EXPECT_FALSE(openai.allow_plain_http);
+  EXPECT_TRUE(openai.tls_session_reuse);
   EXPECT_TRUE(s.auth.keys.empty());
   // Provider-prefixed ids and model families route to their provider; the rest to OpenAI.
   ASSERT_EQ(s.models.size(), 6u);

@@ -65,6 +65,8 @@ TEST(config_validate, wrong_types) {
   expect_error(provider + "    api_key: [a]\n", 4, "providers.up.api_key: must be a string");
   expect_error(provider + "    headers: [a]\n", 4, "providers.up.headers: must be a mapping");
   expect_error(provider + "    allow_plain_http: yes please\n", 4, "must be true or false");
+  expect_error(provider + "    tls_session_reuse: sometimes\n", 4,
+               "providers.up.tls_session_reuse: must be true or false");
   expect_error("models:\n  match: x\n", 1, "models: must be a non-empty list");
   expect_error("models:\n  - just-a-string\n", 2, "models[0]: must be a mapping");
 }

@@ -113,6 +113,58 @@ TEST(ConnectionPool, HalfReadConnectionIsNotPooled) {
   EXPECT_EQ(f.pool->idle_count(), 0u);
 }
 
+// New connections to the same upstream resume the TLS session of one before them, as nginx's
+// proxy_ssl_session_reuse does: a burst of new streams skips sending, verifying and parsing the
+// certificate each time. Each connection here is new (none is pooled); every one after the
+// first resumes, and each keeps the newer ticket its server sent.
+TEST(ConnectionPool, NewConnectionsResumeTheSessionOfOneBefore) {
+  net::pool_options options;
+  options.max_idle = 0;
+  pool_fixture f("localhost", options);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 0u);  // the first has nothing to resume
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().connects, 3u);
+  EXPECT_EQ(f.pool->stats().resumed, 2u);
+  EXPECT_EQ(f.upstream->requests().size(), 3u);
+}
+
+// A burst of new streams: connections in handshake at once all resume, while the session kept
+// is replaced under them by the first to finish. Each holds its own copy from the moment it is
+// chosen, across its lookup and connect: the gateway's held-stream run, 800 new TLS streams a
+// second, crashed when a connection took the kept session bare and one that finished first had
+// freed it meanwhile.
+TEST(ConnectionPool, ConnectionsInHandshakeAtOnceResumeTheSameSession) {
+  net::pool_options options;
+  options.dns_ttl = std::chrono::milliseconds(0);  // each new connection waits for a lookup
+  pool_fixture f("localhost", options);
+  EXPECT_EQ(f.call(), 200u);  // the session to resume
+  std::vector<std::future<unsigned>> burst;
+  for (int i = 0; i < 8; ++i) {
+    burst.push_back(asio::co_spawn(f.io, pool_fixture::run(*f.pool, true), asio::use_future));
+  }
+  for (auto& call : burst) {
+    ASSERT_TRUE(f.run_until_ready(call));
+    EXPECT_EQ(call.get(), 200u);
+  }
+  // The first call's connection, pooled, served one of them; the others were new, at once.
+  EXPECT_EQ(f.pool->stats().connects, 8u);
+  EXPECT_EQ(f.pool->stats().resumed, 7u);
+}
+
+// tls_session_reuse: false: every new connection is a full handshake, certificate checked.
+TEST(ConnectionPool, WithoutSessionReuseEveryConnectionIsAFullHandshake) {
+  net::pool_options options;
+  options.max_idle = 0;
+  options.tls_session_reuse = false;
+  pool_fixture f("localhost", options);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().connects, 2u);
+  EXPECT_EQ(f.pool->stats().resumed, 0u);
+}
+
 // Forces the next call onto a new connection: the pooled one is reset before it answers.
 void drop_pooled(pool_fixture& f) {
   fake::script reset;

@@ -66,6 +66,7 @@ struct provider_config {
   bool allow_plain_http = false;  // http:// base_url is refused unless this is true
   std::size_t pool_size = 64;     // idle connections kept per worker
   millis pool_idle{60'000};       // idle connection evicted after this long
+  bool tls_session_reuse = true;  // new connections resume an earlier TLS session
   upstream_timeouts timeouts;
   retry_policy retry;
   std::map<std::string, std::string> headers;  // fixed extra headers (e.g. anthropic-version)

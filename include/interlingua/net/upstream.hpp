@@ -64,6 +64,10 @@ struct pool_options {
   // again: one timer per pool, armed for the oldest while any are pooled (so the pool holds a
   // pending wait then). Off: they are closed when the pool is next used.
   bool sweep_idle = true;
+  // A new TLS connection resumes the session of one before it (a ticket from the same host and
+  // port, kept by the pool): no certificate sent, verified or parsed again, a shorter handshake
+  // and about 6 KB less per connection. The session was verified for this host when it was new.
+  bool tls_session_reuse = true;
   // Called on the pool's executor after the sweep closed idle connections, with how many: the
   // memory they held is free now (the server trims on it).
   std::function<void(std::size_t)> evicted;
@@ -74,6 +78,7 @@ struct pool_stats {
   std::uint64_t reuses = 0;
   std::uint64_t stale_retries = 0;
   std::uint64_t resolves = 0;  // name lookups actually made (not served from the TTL cache)
+  std::uint64_t resumed = 0;   // TLS handshakes that resumed a kept session
 };
 
 class connection;
@@ -111,6 +116,16 @@ class connection_pool {
   std::size_t close_expired(std::chrono::steady_clock::time_point now);
   void arm_sweep();  // pool_options::sweep_idle
   void sweep();
+  // pool_options::tls_session_reuse: keeps a new connection's session once its answer began,
+  // for the next new connection to offer (see start()); forgets it when a handshake offering it
+  // failed.
+  struct session_free {
+    void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+  };
+  using session_ptr = std::unique_ptr<SSL_SESSION, session_free>;
+  session_ptr session_to_offer() const;  // a copy of the kept one; null: none, or reuse is off
+  void keep_session(connection& c);
+  void forget_session() { session_.reset(); }
 
   asio::any_io_executor executor_;
   endpoint endpoint_;
@@ -124,6 +139,7 @@ class connection_pool {
   std::chrono::steady_clock::time_point resolved_at_{};
   std::unique_ptr<sweep_timer> sweep_timer_;
   std::shared_ptr<sweeper> sweeper_;  // how the timer's handler finds the pool, if still there
+  session_ptr session_;
 };
 
 // One request/response exchange. Destroying it before the body was read to the end closes the
