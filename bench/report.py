@@ -303,22 +303,30 @@ def main():
     H = [k[1] for k in R if k[0] == "hold"]
     mem = {k[1]: v for k, v in R.items() if k[0] == "memory"}
     # memory rows are keyed by the hold target names; idle rows by process name
-    proc_of = {"interactions-openai": "interlingua", "nginx-openai": "nginx", "portkey-openai": "portkey"}
+    proc_of = {"interactions-openai": "interlingua", "nginx-openai": "nginx", "portkey-openai": "portkey",
+               "interactions-openai-tls": "interlingua", "nginx-openai-tls": "nginx"}
+    # Each row is compared with nginx on the same kind of upstream: plain HTTP, or TLS.
+    nginx_of = lambda t: "nginx-openai-tls" if t.endswith("-tls") else "nginx-openai"
+    hold_rows = [("direct-openai", "fake provider direct"), ("nginx-openai", "nginx → OpenAI"),
+                 ("interactions-openai", "interlingua Interactions → OpenAI"), ("portkey-openai", "Portkey → OpenAI"),
+                 ("nginx-openai-tls", "nginx → OpenAI, TLS upstream"),
+                 ("interactions-openai-tls", "interlingua Interactions → OpenAI, TLS upstream")]
+
+    def reached(t):
+        r = get("hold", t)
+        return r.get("max_receiving", 0) if r.get("first_stall_at", -1) < 0 else max(0, r.get("first_stall_at", 0))
+
     if H:
         rows = []
-        for t, label in [("direct-openai", "fake provider direct"), ("nginx-openai", "nginx → OpenAI"),
-                         ("interactions-openai", "interlingua Interactions → OpenAI"), ("portkey-openai", "Portkey → OpenAI")]:
+        for t, label in hold_rows:
             r = get("hold", t)
             if not r:
                 continue
-            reached = r.get("max_receiving", 0) if r.get("first_stall_at", -1) < 0 else max(0, r.get("first_stall_at", 0))
             rows.append([label, f"{int(r.get('target_streams', 0)):,}", f"{int(r.get('max_receiving', 0)):,}",
                          "none" if r.get("first_stall_at", -1) < 0 else f"{int(r['first_stall_at']):,} open",
                          int(r.get("stalls", 0)), ms(r.get("max_gap_us")), us(r.get("ttfe_p99_us")),
                          int(r.get("errors", 0) + r.get("connect_failures", 0)),
-                         ratio(reached, (get("hold", "nginx-openai").get("max_receiving")
-                                         if get("hold", "nginx-openai").get("first_stall_at", -1) < 0
-                                         else get("hold", "nginx-openai").get("first_stall_at"))) if t != "nginx-openai" else ""])
+                         ratio(reached(t), reached(nginx_of(t))) if not t.startswith("nginx") else ""])
             if t == "interactions-openai":
                 ok = r.get("first_stall_at", -1) < 0 and r.get("max_receiving", 0) >= 5000
                 targets.append(("≥ 5,000 concurrent streams without a stall",
@@ -335,19 +343,23 @@ def main():
 
     if mem:
         rows = []
-        ng_mem = mem.get("nginx-openai", {})
+
+        def per_stream(t):
+            m, streams = mem.get(t, {}), get("hold", t).get("max_receiving", 0)
+            if streams and num(m.get("peak_kb")) and num(m.get("before_hold_kb")):
+                return (m["peak_kb"] - m["before_hold_kb"]) / streams
+            return None
+
         for t, label in [("interactions-openai", "interlingua"), ("nginx-openai", "nginx (master + workers)"),
-                         ("portkey-openai", "Portkey (node)")]:
+                         ("portkey-openai", "Portkey (node)"), ("interactions-openai-tls", "interlingua, TLS upstream"),
+                         ("nginx-openai-tls", "nginx, TLS upstream")]:
+            if t not in mem:
+                continue
             m = dict(mem.get(proc_of[t], {}))
             m.update(mem.get(t, {}))
-            if not m:
-                continue
             streams = get("hold", t).get("max_receiving", 0)
-            per = (m["peak_kb"] - m["before_hold_kb"]) / streams if streams and num(m.get("peak_kb")) and num(m.get("before_hold_kb")) else None
-            ng_per = None
-            ng_streams = get("hold", "nginx-openai").get("max_receiving", 0)
-            if ng_streams and num(ng_mem.get("peak_kb")) and num(ng_mem.get("before_hold_kb")):
-                ng_per = (ng_mem["peak_kb"] - ng_mem["before_hold_kb"]) / ng_streams
+            per = per_stream(t)
+            ng_per = per_stream(nginx_of(t))
             after_vs_idle = (m["after_kb"] / m["idle_kb"] - 1) * 100 if num(m.get("after_kb")) and m.get("idle_kb") else None
             anon = "–"
             if num(m.get("idle_anon_kb")) and num(m.get("after_anon_kb")):
@@ -355,8 +367,11 @@ def main():
             rows.append([label, mb(m.get("idle_kb")), mb(m.get("before_hold_kb")), mb(m.get("peak_kb")), f"{int(streams):,}",
                          f"{per:,.1f} KB" if per is not None else "–", mb(m.get("after_kb")),
                          f"{after_vs_idle:+.0f}%" if after_vs_idle is not None else "–", anon,
-                         ratio(m.get("idle_kb"), mem.get("nginx", {}).get("idle_kb")) if t != "nginx-openai" else "",
-                         ratio(per, ng_per) if t != "nginx-openai" and per is not None else ""])
+                         ratio(m.get("idle_kb"), mem.get("nginx", {}).get("idle_kb")) if not t.startswith("nginx") else "",
+                         ratio(per, ng_per) if not t.startswith("nginx") and per is not None else ""])
+            if t == "interactions-openai-tls" and per is not None:
+                targets.append(("≤ 40 KB RSS per open stream, TLS upstream", f"{per:,.1f} KB",
+                                verdict(per <= 40, "" if per <= 40 else f"by {per - 40:,.1f} KB, {per / 40:.1f}× the goal")))
             if t == "interactions-openai":
                 idle = m.get("idle_kb", 0)
                 targets.append(("≤ 20 MB RSS idle", mb(idle), verdict(idle <= 20480, "" if idle <= 20480 else f"by {(idle - 20480) / 1024:.1f} MB")))
