@@ -1,5 +1,8 @@
 #include <interlingua/service/gateway.hpp>
 
+#include <map>
+#include <string>
+
 #include <interlingua/providers/anthropic.hpp>
 #include <interlingua/providers/gemini.hpp>
 #include <interlingua/providers/openai_chat.hpp>
@@ -36,6 +39,11 @@ const char* kind_name(config::provider_kind kind) {
 
 std::vector<provider_shared> make_providers(const config::settings& s, std::string& error) {
   std::vector<provider_shared> out;
+  // One client TLS context per trust configuration, not per provider: each loads the system
+  // trust store, about 0.7 MB of parsed certificates (the default file's three providers held
+  // three copies). Verification stays per connection (the host's name or address), and resumed
+  // sessions are per pool, so sharing the context shares nothing else.
+  std::map<std::string, std::shared_ptr<asio::ssl::context>> contexts;  // by ca_file
   for (const auto& p : s.providers) {
     auto url = config::parse_base_url(p.base_url);
     if (!url) {
@@ -50,11 +58,15 @@ std::vector<provider_shared> make_providers(const config::settings& s, std::stri
       return {};
     }
     if (url->tls) {
-      shared.tls = net::make_client_tls_context(p.ca_file, error);
-      if (!shared.tls) {
+      auto& tls = contexts[p.ca_file];
+      if (!tls) {
+        tls = net::make_client_tls_context(p.ca_file, error);
+      }
+      if (!tls) {
         error = "provider " + p.name + ": " + error;
         return {};
       }
+      shared.tls = tls;
     }
     shared.endpoint = net::endpoint{url->host, url->port, url->tls};
     shared.base_path = url->path_prefix;
