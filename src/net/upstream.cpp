@@ -270,8 +270,10 @@ connection_pool::session_ptr connection_pool::session_to_offer() const {
   if (!options_.tls_session_reuse || !session_) {
     return nullptr;
   }
-  // A copy for each connection: a TLS 1.3 client writes into the session it resumes, so new
-  // connections in handshake at once must not share one (they freed the same field twice).
+  // A copy for each connection, which start() holds until the handshake is over. Not the kept
+  // one itself: a connection waiting for its TCP connect would find it freed by one that
+  // finished first and kept a newer session (a double free, seen at 800 new streams a second),
+  // and a session offered is the connection's own until new tickets replace it.
   return session_ptr(SSL_SESSION_dup(session_.get()));
 }
 
