@@ -278,13 +278,10 @@ connection_pool::session_ptr connection_pool::session_to_offer() const {
 }
 
 void connection_pool::keep_session(connection& c) {
-  SSL* ssl = c.tls().native_handle();
-  if (SSL_session_reused(ssl) == 1) {
-    ++stats_.resumed;
-  }
   if (!options_.tls_session_reuse) {
     return;
   }
+  SSL* ssl = c.tls().native_handle();
   // The connection's session once the answer's head is read: a TLS 1.3 server sends its
   // tickets right after the handshake, so they were read before it. Without one (a server that
   // issues none) the session cannot be resumed, and the one kept stays. Kept as a copy: OpenSSL
@@ -408,6 +405,9 @@ asio::awaitable<upstream_call::start_result> upstream_call::start(
     auto f = co_await send(*c, request, limits);
     if (!f) {
       if (fresh && c->is_tls()) {
+        if (SSL_session_reused(c->tls().native_handle()) == 1) {
+          ++pool.stats_.resumed;
+        }
         pool.keep_session(*c);
       }
       co_return std::make_unique<upstream_call>(pool, std::move(c), limits);

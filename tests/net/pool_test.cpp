@@ -132,9 +132,9 @@ TEST(ConnectionPool, NewConnectionsResumeTheSessionOfOneBefore) {
 
 // A burst of new streams: connections in handshake at once all resume, while the session kept
 // is replaced under them by the first to finish. Each holds its own copy from the moment it is
-// chosen, across its lookup and connect: the gateway's held-stream run, 800 new TLS streams a
+// chosen, across its lookup and connect. (The gateway's held-stream run, 800 new TLS streams a
 // second, crashed when a connection took the kept session bare and one that finished first had
-// freed it meanwhile.
+// freed it meanwhile; this burst checks resumption at once, it does not recreate that timing.)
 TEST(ConnectionPool, ConnectionsInHandshakeAtOnceResumeTheSameSession) {
   net::pool_options options;
   options.dns_ttl = std::chrono::milliseconds(0);  // each new connection waits for a lookup
