@@ -360,42 +360,64 @@ def main():
             streams = get("hold", t).get("max_receiving", 0)
             per = per_stream(t)
             ng_per = per_stream(nginx_of(t))
-            after_vs_idle = (m["after_kb"] / m["idle_kb"] - 1) * 100 if num(m.get("after_kb")) and m.get("idle_kb") else None
+            # "After" is compared with the warm idle (after one request per route); runs from
+            # before the warm reading existed fall back to the cold one.
+            base_key = "warm_kb" if num(m.get("warm_kb")) else "idle_kb"
+            base_anon_key = "warm_anon_kb" if num(m.get("warm_anon_kb")) else "idle_anon_kb"
+            after_vs = lambda key: (m["after_kb"] / m[key] - 1) * 100 if num(m.get("after_kb")) and m.get(key) else None
+            after_vs_idle = after_vs(base_key)
+            after_vs_cold = after_vs("idle_kb")
             anon = "–"
-            if num(m.get("idle_anon_kb")) and num(m.get("after_anon_kb")):
-                anon = f"{mb(m['idle_anon_kb'])} → {mb(m.get('before_hold_anon_kb'))} → {mb(m['after_anon_kb'])}"
-            rows.append([label, mb(m.get("idle_kb")), mb(m.get("before_hold_kb")), mb(m.get("peak_kb")), f"{int(streams):,}",
-                         f"{per:,.1f} KB" if per is not None else "–", mb(m.get("after_kb")),
-                         f"{after_vs_idle:+.0f}%" if after_vs_idle is not None else "–", anon,
-                         ratio(m.get("idle_kb"), mem.get("nginx", {}).get("idle_kb")) if not t.startswith("nginx") else "",
+            if num(m.get(base_anon_key)) and num(m.get("after_anon_kb")):
+                anon = f"{mb(m[base_anon_key])} → {mb(m.get('before_hold_anon_kb'))} → {mb(m['after_anon_kb'])}"
+            rows.append([label, mb(m.get("idle_kb")), mb(m.get("warm_kb")), mb(m.get("before_hold_kb")), mb(m.get("peak_kb")),
+                         f"{int(streams):,}", f"{per:,.1f} KB" if per is not None else "–", mb(m.get("after_kb")),
+                         f"{after_vs_idle:+.0f}%" if after_vs_idle is not None else "–",
+                         f"{after_vs_cold:+.0f}%" if after_vs_cold is not None else "–", anon,
+                         ratio(m.get(base_key), mem.get("nginx", {}).get(base_key)) if not t.startswith("nginx") else "",
                          ratio(per, ng_per) if not t.startswith("nginx") and per is not None else ""])
-            if t == "interactions-openai-tls" and per is not None:
-                targets.append(("≤ 40 KB RSS per open stream, TLS upstream", f"{per:,.1f} KB",
-                                verdict(per <= 40, "" if per <= 40 else f"by {per - 40:,.1f} KB, {per / 40:.1f}× the goal")))
+
+            def after_target(name):
+                measured = f"{after_vs_idle:+.0f}% ({mb(m.get('after_kb'))} against {mb(m.get(base_key))})"
+                if after_vs_cold is not None and base_key != "idle_kb":
+                    measured += f"; {after_vs_cold:+.0f}% of the cold idle"
+                if num(m.get(base_anon_key)) and num(m.get("after_anon_kb")):
+                    measured += f"; anonymous {mb(m[base_anon_key])} → {mb(m['after_anon_kb'])}"
+                targets.append((name, measured, verdict(after_vs_idle <= 10, "" if after_vs_idle <= 10 else f"by {after_vs_idle - 10:.0f} points")))
+
+            if t == "interactions-openai-tls":
+                if per is not None:
+                    targets.append(("≤ 40 KB RSS per open stream, TLS upstream", f"{per:,.1f} KB",
+                                    verdict(per <= 40, "" if per <= 40 else f"by {per - 40:,.1f} KB, {per / 40:.1f}× the goal")))
+                if after_vs_idle is not None:
+                    after_target(f"RSS {meta.get('after_seconds')} s after load within 10% of idle, TLS upstream (after both holds)")
             if t == "interactions-openai":
-                idle = m.get("idle_kb", 0)
-                targets.append(("≤ 20 MB RSS idle", mb(idle), verdict(idle <= 20480, "" if idle <= 20480 else f"by {(idle - 20480) / 1024:.1f} MB")))
+                idle = m.get(base_key, 0)
+                idle_text = mb(idle) + (f" warm ({mb(m.get('idle_kb'))} cold)" if base_key != "idle_kb" else "")
+                targets.append(("≤ 20 MB RSS idle", idle_text, verdict(idle <= 20480, "" if idle <= 20480 else f"by {(idle - 20480) / 1024:.1f} MB")))
                 if per is not None:
                     targets.append(("≤ 40 KB RSS per open stream", f"{per:,.1f} KB", verdict(per <= 40, "" if per <= 40 else f"by {per - 40:,.1f} KB, {per / 40:.1f}× the goal")))
                 if after_vs_idle is not None:
-                    measured = f"{after_vs_idle:+.0f}% ({mb(m.get('after_kb'))})"
-                    if num(m.get("idle_anon_kb")) and num(m.get("after_anon_kb")):
-                        measured += f"; anonymous {mb(m['idle_anon_kb'])} → {mb(m['after_anon_kb'])}"
-                    targets.append((f"RSS {meta.get('after_seconds')} s after load within 10% of idle", measured,
-                                    verdict(after_vs_idle <= 10, "" if after_vs_idle <= 10 else f"by {after_vs_idle - 10:.0f} points")))
+                    after_target(f"RSS {meta.get('after_seconds')} s after load within 10% of idle")
         md.append("### 5. Memory (RSS)\n")
-        md.append(f"Idle = after start-up, before any load. Before = at rest just before the held-streams run (after scenarios 1–3). "
+        md.append(f"Cold idle = after start-up, before any request to an upstream. Warm idle = at rest 3 s after the smoke check, "
+                  f"which sends one request on each route (the TLS upstream's included): the code a request pages in and what "
+                  f"the libraries build on first use (OpenSSL's per-thread state and algorithm caches) are resident, as in a "
+                  f"deployed proxy at rest. Before = at rest just before the held-streams run (after scenarios 1–3). "
                   f"Peak = highest RSS sampled every 0.5 s while the streams are held. Per stream = (peak − before) ÷ streams receiving. "
-                  f"After = {meta.get('after_seconds')} s after the held-streams load ended. Anonymous = the part of RSS "
-                  f"that is the process's own memory (heap, stacks), at idle → before hold → after; the rest is code and "
-                  f"libraries paged in from their files, which the load grows by touching new paths.\n")
-        md.append(table(["Process", "idle", "before hold", "peak", "streams", "per stream", f"after {meta.get('after_seconds')} s",
-                         "after vs idle", "anonymous", "idle ÷ nginx", "per stream ÷ nginx"], rows))
+                  f"After = {meta.get('after_seconds')} s after the held-streams load ended; the TLS rows run after the plain ones, "
+                  f"so their \"after\" is after both. After vs idle is against the warm idle, and against the cold one in the next column. "
+                  f"Anonymous = the part of RSS that is the process's own memory (heap, stacks), at warm idle → before hold → after; "
+                  f"the rest is code and libraries paged in from their files.\n")
+        md.append(table(["Process", "cold idle", "warm idle", "before hold", "peak", "streams", "per stream", f"after {meta.get('after_seconds')} s",
+                         "after vs idle", "vs cold idle", "anonymous", "idle ÷ nginx", "per stream ÷ nginx"], rows))
         md.append("")
         phases = {k[1]: v for k, v in R.items() if k[0] == "memory_phase"}
         if phases:
             idle = mem.get("interlingua", {})
-            steps = [f"idle {mb(idle.get('idle_kb'))} ({mb(idle.get('idle_anon_kb'))})"] if num(idle.get("idle_kb")) else []
+            steps = [f"cold idle {mb(idle.get('idle_kb'))} ({mb(idle.get('idle_anon_kb'))})"] if num(idle.get("idle_kb")) else []
+            if num(idle.get("warm_kb")):
+                steps.append(f"warm idle {mb(idle.get('warm_kb'))} ({mb(idle.get('warm_anon_kb'))})")
             for ph, name in [("latency", "1"), ("throughput", "2"), ("streaming", "3")]:
                 if ph in phases:
                     steps.append(f"after {name}. {mb(phases[ph].get('rss_kb'))} ({mb(phases[ph].get('anon_kb'))})")
