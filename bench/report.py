@@ -67,6 +67,16 @@ def ratio(a, b):
     return f"{a / b:.2f}×"
 
 
+def rounds_text(rounds, duration, after):
+    """How scenarios 1 and 3 interleave their paths (bench/merge_rounds.py); "" for old runs."""
+    if not rounds or rounds == "1":
+        return ""
+    return (f"The paths run interleaved: each in turn for {float(duration) / int(rounds):g} s (after a 1 s warm-up), "
+            f"and the turn {rounds} times, so a noisy stretch of the machine falls on every path, the direct baselines "
+            f"included, rather than on one row; each row's percentiles are over all its rounds' requests. "
+            f"{after} run after the rounds, in one stretch. ")
+
+
 def cpu_per(r, per=1):
     """The proxy's CPU time (user + system, all threads) per request answered in the row's run,
     warm-up included, divided further by `per` (deltas per stream); "" when not measured."""
@@ -202,9 +212,9 @@ def main():
         md.append(f"Open loop at {meta.get('lat_rate')} requests/s for {meta.get('lat_duration')} s per row "
                   "(concurrency ≈ 1: each answer takes well under the 5 ms between sends), latency from the "
                   "*scheduled* send time, percentiles over every request after the warm-up. "
+                  + rounds_text(meta.get("lat_rounds"), meta.get("lat_duration"), "Portkey's two rows") +
                   "Added = through − direct, per percentile (the fake provider straight, same prompt, "
-                  "OpenAI `/v1/chat/completions` or Anthropic `/v1/messages`; the baseline is run at the start and at "
-                  "the end of the scenario and the run with the lower p99 is used). \"p99 − nginx's p99\" compares two "
+                  "OpenAI `/v1/chat/completions` or Anthropic `/v1/messages`). \"p99 − nginx's p99\" compares two "
                   "one-hop paths to the same fake provider directly: it does not depend on the direct baseline's tail. "
                   "CPU per request = the proxy's user + system time over the row's run (all its threads and "
                   "processes, from `/proc`, 10 ms ticks) ÷ requests answered: steadier than the tails on a shared "
@@ -291,8 +301,9 @@ def main():
                     targets.append((f"No gap over 100 ms between deltas, {name.replace('interlingua ', '')}", ms(gap),
                                     verdict(gap <= 100000, "" if gap <= 100000 else f"by {(gap - 100000) / 1000:,.1f} ms")))
         md.append(f"### 3. Streaming: {meta.get('st_events')} deltas {meta.get('st_gap_ms')} ms apart\n")
-        md.append(f"Open loop at {meta.get('st_rate')} streams/s for {meta.get('st_duration')} s (about "
+        md.append(f"Open loop at {meta.get('st_rate')} streams/s for {meta.get('st_duration')} s per row (about "
                   f"{float(meta.get('st_rate', 0)) * int(meta.get('st_events', 0)) * int(meta.get('st_gap_ms', 0)) / 1000:.0f} streams open at once). "
+                  + rounds_text(meta.get("st_rounds"), meta.get("st_duration"), "Portkey's row") +
                   "Time to first token (TTFT) = scheduled send → first SSE event containing the first delta's text "
                   "(`t00`); the role-only first chunk does not count. Gap = largest time between two consecutive SSE events of a stream, from its first event to the one carrying the last delta (`t63`), so the end-of-stream bookkeeping (usage chunk, `[DONE]`) is not counted. CPU per delta = the proxy's CPU over the row's run ÷ (streams × deltas): a stream's whole cost, its set-up included, spread over its deltas.\n")
         md.append(table(["Path", "TTFT p50", "TTFT p99", "added p50", "added p99", "added p99 ÷ nginx",

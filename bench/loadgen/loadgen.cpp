@@ -9,6 +9,9 @@
 //             With --sse each response is read as Server-Sent Events: time to first event, to
 //             the first event containing --marker, and the largest gap between two events
 //             (up to the event containing --last-marker, when given: the last delta).
+//             --hist FILE writes every latency sample (time to --marker with --sse), sorted;
+//             --hist-gap FILE every stream's largest gap: the bench merges the files of
+//             interleaved rounds into one row.
 //   closed    --conns connections, each sending its next request as soon as the previous answer
 //             is complete (throughput at a fixed concurrency; latency from the actual send).
 //   frontier  highest rate that --conns connections sustain with p99 under --bound-ms: one
@@ -93,6 +96,7 @@ struct options {
   int streams = 1000;
   int count = 1;
   std::string hist;       // file: every sample, sorted ("quantile latency_us")
+  std::string hist_gap;   // streams: every stream's worst gap, in the same format
   std::string peak_file;  // hold: written when the hold phase starts
   double drain = 10;      // seconds allowed for in-flight requests after the schedule ends
 };
@@ -173,6 +177,8 @@ options parse(int argc, char** argv) {
       o.count = int(num());
     else if (f == "--hist")
       o.hist = v;
+    else if (f == "--hist-gap")
+      o.hist_gap = v;
     else if (f == "--peak-file")
       o.peak_file = v;
     else if (f == "--drain")
@@ -1028,6 +1034,8 @@ int mode_rate(const options& o) {
   j.num("conns", o.conns);
   put_results(j, r, o);
   write_hist(o.hist, o.sse ? (o.marker.empty() ? r.ttfe : r.ttft) : r.latency);
+  if (o.sse)
+    write_hist(o.hist_gap, r.max_gap);
   std::printf("%s\n", j.done().c_str());
   return 0;
 }
