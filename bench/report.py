@@ -347,7 +347,10 @@ def main():
         md.append(f"One client process opens up to {int(float(meta.get('hold_streams', 0))):,} SSE streams (one connection each) at "
                   f"{meta.get('hold_ramp')}/s and holds them {meta.get('hold_seconds')} s; the upstream sends one event every "
                   f"{meta.get('hold_pace_ms')} ms. A stall is an event gap (or a silence) over pace + {meta.get('hold_stall_ms')} ms; "
-                  "the client stops opening streams at the first stall.\n")
+                  "the client stops opening streams at the first stall."
+                  + (f" The TLS rows open theirs at {meta['hold_tls_ramp']}/s: at 800 new TLS 1.3 connections a second "
+                     "this machine is at its edge for both proxies (a handshake is about 2.2M instructions on each side), "
+                     "and these rows are there for what a held stream costs." if meta.get("hold_tls_ramp") else "") + "\n")
         md.append(table(["Target", "tried", "receiving at peak", "first stall", "stalls", "worst gap",
                          "first event p99", "errors", "streams ÷ nginx"], rows))
         md.append("")
