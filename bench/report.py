@@ -68,7 +68,7 @@ def ratio(a, b):
 
 
 def rounds_text(rounds, duration, after):
-    """How scenarios 1 and 3 interleave their paths (bench/merge_rounds.py); "" for old runs."""
+    """How scenarios 1 and 3 interleave their paths (bench/merge_rounds.py); "" with one round."""
     if not rounds or rounds == "1":
         return ""
     return (f"The paths run interleaved: each in turn for {float(duration) / int(rounds):g} s (after a 1 s warm-up), "
@@ -137,13 +137,6 @@ def main():
     a = ap.parse_args()
     meta = dict(m.split("=", 1) for m in a.meta)
     R = load(a.results)
-    # Baselines are measured twice (start and end of the scenario): keep the quieter run, the
-    # one with the lower p99, so noise in a baseline cannot hide the gateway's cost.
-    for scen, key in (("latency", "latency_p99_us"), ("streaming", "ttft_p99_us")):
-        for base in ("direct-openai", "direct-anthropic"):
-            a1, a2 = R.get((scen, base)), R.get((scen, base + "-2"))
-            if a1 and a2 and num(a2.get(key)) and (not num(a1.get(key)) or a2[key] < a1[key]):
-                R[(scen, base)] = a2
     get = lambda s, t: R.get((s, t), {})
     quick = meta.get("quick") == "1"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(meta.get("start", time.time()))))
@@ -374,10 +367,8 @@ def main():
             streams = get("hold", t).get("max_receiving", 0)
             per = per_stream(t)
             ng_per = per_stream(nginx_of(t))
-            # "After" is compared with the warm idle (after one request per route); runs from
-            # before the warm reading existed fall back to the cold one.
-            base_key = "warm_kb" if num(m.get("warm_kb")) else "idle_kb"
-            base_anon_key = "warm_anon_kb" if num(m.get("warm_anon_kb")) else "idle_anon_kb"
+            # "After" is compared with the warm idle (after one request per route).
+            base_key, base_anon_key = "warm_kb", "warm_anon_kb"
             after_vs = lambda key: (m["after_kb"] / m[key] - 1) * 100 if num(m.get("after_kb")) and m.get(key) else None
             after_vs_idle = after_vs(base_key)
             after_vs_cold = after_vs("idle_kb")
@@ -393,7 +384,7 @@ def main():
 
             def after_target(name):
                 measured = f"{after_vs_idle:+.0f}% ({mb(m.get('after_kb'))} against {mb(m.get(base_key))})"
-                if after_vs_cold is not None and base_key != "idle_kb":
+                if after_vs_cold is not None:
                     measured += f"; {after_vs_cold:+.0f}% of the cold idle"
                 if num(m.get(base_anon_key)) and num(m.get("after_anon_kb")):
                     measured += f"; anonymous {mb(m[base_anon_key])} → {mb(m['after_anon_kb'])}"
@@ -407,7 +398,7 @@ def main():
                     after_target(f"RSS {meta.get('after_seconds')} s after load within 10% of idle, TLS upstream (after both holds)")
             if t == "interactions-openai":
                 idle = m.get(base_key, 0)
-                idle_text = mb(idle) + (f" warm ({mb(m.get('idle_kb'))} cold)" if base_key != "idle_kb" else "")
+                idle_text = f"{mb(idle)} warm ({mb(m.get('idle_kb'))} cold)"
                 targets.append(("≤ 20 MB RSS idle", idle_text, verdict(idle <= 20480, "" if idle <= 20480 else f"by {(idle - 20480) / 1024:.1f} MB")))
                 if per is not None:
                     targets.append(("≤ 40 KB RSS per open stream", f"{per:,.1f} KB", verdict(per <= 40, "" if per <= 40 else f"by {per - 40:,.1f} KB, {per / 40:.1f}× the goal")))
