@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <interlingua/core/arena.hpp>
 #include <interlingua/dialects/interactions_routes.hpp>
 #include <interlingua/dialects/sessions_routes.hpp>
 #include <interlingua/server/memory.hpp>
@@ -97,7 +98,7 @@ application::application(config::settings s) : settings_(std::move(s)) {
       // The chat cache, filled on the store threads during the load, into start-up memory (it
       // holds the cache's lock while it copies: only with no client connected).
       {
-        const server::startup_arena_scope long_lived;
+        const core::startup_arena_scope long_lived;
         sessions_->rehome_cache();
       }
       // Asio's cached handler blocks first: the tasks' own blocks are among them. The scope
@@ -107,7 +108,7 @@ application::application(config::settings s) : settings_(std::move(s)) {
           *pool, threads,
           [] {
             server::release_recycled_handler_memory();
-            const server::startup_arena_scope long_lived;
+            const core::startup_arena_scope long_lived;
             dialects::sessions::rehome_thread_caches();
           },
           std::chrono::milliseconds(100));
@@ -142,6 +143,7 @@ application::application(config::settings s) : settings_(std::move(s)) {
                     });
         routes->hold(gateway);
         routes->on_stop([g = gateway.get()] { g->close_pools(); });
+        routes->on_quiet([g = gateway.get()] { g->renew_kept_sessions(); });
         return routes;
       });
 }

@@ -1,6 +1,8 @@
 #include "tls_stream.hpp"
 
+#include <array>
 #include <cerrno>
+#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -9,6 +11,8 @@
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+
+#include <interlingua/core/arena.hpp>
 
 namespace interlingua::net {
 
@@ -82,10 +86,72 @@ tls_stream::wants attempt(SSL* ssl, std::size_t size, std::size_t& n, boost::sys
   return classify(ssl, r, ec);
 }
 
+// OpenSSL builds state at a thread's first handshakes and keeps it for the life of the process:
+// the thread's error queue and random generators, and the library's algorithm caches, filled by
+// whichever thread first fetches an algorithm (a resumed handshake fetches some a full one does
+// not). Made among a burst's connections, each of those objects would keep a slab of the burst
+// resident: about 1 MB after 3,000 TLS streams (bench/RESULTS.md). So a thread's first full
+// handshake with a context, and its first offering a session, run in start-up memory.
+struct kinds_made {
+  const SSL_CTX* ctx = nullptr;  // null: a free entry
+  bool full = false;
+  bool resuming = false;
+};
+// One entry per TLS upstream, up to 16 (past them a thread's first handshakes are not tracked).
+// Trivially destructible: the thread registers no destructor for it, which would be one more
+// record allocated among a burst's.
+thread_local std::array<kinds_made, 16> made_here{};
+
+kinds_made* made_with(const SSL_CTX* ctx) {
+  for (auto& k : made_here) {
+    if (k.ctx == ctx || k.ctx == nullptr) {
+      k.ctx = ctx;
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+bool first_of_its_kind(const SSL_CTX* ctx, bool resuming) {
+  const kinds_made* k = made_with(ctx);
+  return k != nullptr && !(resuming ? k->resuming : k->full);
+}
+
+void note_made(const SSL_CTX* ctx, bool resuming) {
+  if (kinds_made* k = made_with(ctx)) {
+    (resuming ? k->resuming : k->full) = true;
+  }
+}
+
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
   asio::ip::make_address(host, ec);
   return !ec;
+}
+
+// SNI and the name the certificate must match, on a new connection's SSL object.
+boost::system::error_code prepare(SSL* ssl, int fd, const std::string& host) {
+  ERR_clear_error();
+  if (SSL_set_fd(ssl, fd) != 1) {
+    return last_error();
+  }
+  SSL_set_connect_state(ssl);
+  if (is_ip_literal(host)) {
+    // No SNI for an address (RFC 6066); the certificate must name it among its IP addresses.
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) != 1) {
+      return last_error();
+    }
+  } else {
+    if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
+      return last_error();
+    }
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set1_host(ssl, host.c_str()) != 1) {
+      return last_error();
+    }
+  }
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+  return {};
 }
 
 }  // namespace
@@ -114,31 +180,33 @@ asio::awaitable<boost::system::error_code> tls_stream::handshake(const std::stri
   if (ec) {
     co_return ec;
   }
-  ERR_clear_error();
-  if (SSL_set_fd(ssl, socket.native_handle()) != 1) {
-    co_return last_error();
-  }
-  SSL_set_connect_state(ssl);
-  if (is_ip_literal(host)) {
-    // No SNI for an address (RFC 6066); the certificate must name it among its IP addresses.
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) != 1) {
-      co_return last_error();
+  const SSL_CTX* ctx = SSL_get_SSL_CTX(ssl);
+  const bool resuming = SSL_get_session(ssl) != nullptr;  // offering a session (upstream.cpp)
+  const bool long_lived = first_of_its_kind(ctx, resuming);
+  {
+    std::optional<core::startup_arena_scope> scope;  // never across a co_await
+    if (long_lived) {
+      scope.emplace();
     }
-  } else {
-    if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
-      co_return last_error();
-    }
-    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if (SSL_set1_host(ssl, host.c_str()) != 1) {
-      co_return last_error();
+    if (auto failed = prepare(ssl, socket.native_handle(), host); failed) {
+      co_return failed;
     }
   }
-  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   for (;;) {
-    ERR_clear_error();
-    errno = 0;
-    const int r = SSL_do_handshake(ssl);
+    int r = 0;
+    {
+      std::optional<core::startup_arena_scope> scope;
+      if (long_lived) {
+        scope.emplace();
+      }
+      ERR_clear_error();
+      errno = 0;
+      r = SSL_do_handshake(ssl);
+      if (r == 1 && long_lived) {
+        note_made(ctx, resuming);
+      }
+    }
     if (r == 1) {
       co_return boost::system::error_code{};
     }

@@ -1,6 +1,7 @@
 #include <interlingua/net/upstream.hpp>
 
 #include <algorithm>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -294,6 +295,29 @@ void connection_pool::keep_session(connection& c) {
       session_.reset(copy);
     }
   }
+}
+
+void connection_pool::renew_kept_session() {
+  if (!session_) {
+    return;
+  }
+  const int size = i2d_SSL_SESSION(session_.get(), nullptr);
+  if (size <= 0) {
+    ERR_clear_error();
+    return;
+  }
+  std::vector<unsigned char> der(static_cast<std::size_t>(size));
+  unsigned char* out = der.data();
+  const unsigned char* in = der.data();
+  SSL_SESSION* copy = nullptr;
+  if (i2d_SSL_SESSION(session_.get(), &out) == size) {
+    copy = d2i_SSL_SESSION(nullptr, &in, size);
+  }
+  if (copy == nullptr) {
+    ERR_clear_error();
+    return;
+  }
+  session_.reset(copy);
 }
 
 connection_pool::~connection_pool() {

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <interlingua/core/arena.hpp>
 #include <interlingua/core/json_view.hpp>
 #include <interlingua/server/memory.hpp>
 #include <interlingua/server/reactor_pool.hpp>
@@ -56,9 +57,10 @@ asio::awaitable<void> accept_loop(http_server::worker& w) {
     if (ec == asio::error::operation_aborted && w.acceptor->is_open() && !w.owner.draining()) {
       // A quiet-time trim cancelled the wait (http_server::release_worker_memory): the blocks
       // that the last accept of a burst took are free now. Give them back before the next wait
-      // takes new ones, which then come from older, fuller slabs and leave the burst's empty.
+      // takes new ones. (Those three blocks still keep one slab of 384-byte objects resident
+      // after a burst that used that size: bench/RESULTS.md.)
       release_recycled_handler_memory();
-      flush_thread_cache();
+      core::flush_thread_cache();
       continue;
     }
     if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) {
@@ -91,9 +93,14 @@ void http_server::start() {
   for (auto& w : workers_) {
     asio::co_spawn(*w->io, accept_loop(*w), asio::detached);
     threads_.emplace_back([io = w->io.get(), this] {
-      core::json_view::release_thread_scratch();  // first touch: see the function
-      if (opts_.on_worker_quiet) {
-        opts_.on_worker_quiet();  // the same
+      {
+        // What the thread keeps for its whole life goes into start-up memory, not among the
+        // slabs its bursts will fill.
+        const core::startup_arena_scope long_lived;
+        core::json_view::release_thread_scratch();  // first touch: see the function
+        if (opts_.on_worker_quiet) {
+          opts_.on_worker_quiet();  // the same
+        }
       }
       io->run();
     });
@@ -114,7 +121,7 @@ void http_server::housekeeping() {
         opts_.on_quiet();
       }
       const bool flushed = release_worker_memory();
-      flush_thread_cache();  // what on_quiet freed on this thread (SQLite's pages)
+      core::flush_thread_cache();  // what on_quiet freed on this thread (SQLite's pages)
       bool released = return_free_memory();
       if (flushed) {
         trims_.fetch_add(1, std::memory_order_relaxed);
@@ -152,10 +159,13 @@ bool http_server::release_worker_memory() {
     asio::post(*w->io, [this, wp = w.get()] {
       core::json_view::release_thread_scratch();
       {
-        const startup_arena_scope long_lived;
+        const core::startup_arena_scope long_lived;
         shrink_timer_heap(*wp->io);
         if (opts_.on_worker_quiet) {
           opts_.on_worker_quiet();
+        }
+        if (wp->routes) {
+          wp->routes->quiet();
         }
       }
       if (wp->acceptor && wp->acceptor->is_open()) {
@@ -166,7 +176,7 @@ bool http_server::release_worker_memory() {
     release_reactor_pool(*w->io, [this, p](std::size_t released) {
       reactor_states_released_.fetch_add(released, std::memory_order_relaxed);
       release_recycled_handler_memory();
-      flush_thread_cache();
+      core::flush_thread_cache();
       std::lock_guard lock(p->m);
       if (--p->left == 0) {
         p->done.notify_one();

@@ -42,32 +42,6 @@ bool trim_policy::observe(std::size_t open, std::uint64_t accepted, bool freed) 
   return true;
 }
 
-void flush_thread_cache() {
-  if (mallctl != nullptr) {
-    mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
-  }
-}
-
-startup_arena_scope::startup_arena_scope() {
-  if (mallctl == nullptr) {
-    return;
-  }
-  flush_thread_cache();
-  std::size_t size = sizeof own_;
-  if (mallctl("thread.arena", &own_, &size, nullptr, 0) != 0 || own_ == 0) {
-    return;  // already there
-  }
-  unsigned first = 0;
-  moved_ = mallctl("thread.arena", nullptr, nullptr, &first, sizeof first) == 0;
-}
-
-startup_arena_scope::~startup_arena_scope() {
-  flush_thread_cache();  // the copies' leftovers, and the old copies freed in the scope
-  if (moved_) {
-    mallctl("thread.arena", nullptr, nullptr, &own_, sizeof own_);
-  }
-}
-
 std::string allocator_name() {
   if (mallctl != nullptr) {
     const char* version = nullptr;

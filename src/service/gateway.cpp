@@ -93,6 +93,12 @@ void gateway::close_pools() {
   }
 }
 
+void gateway::renew_kept_sessions() {
+  for (auto& state : state_) {
+    state->pool->renew_kept_session();
+  }
+}
+
 const provider_counters& gateway::counters(std::size_t provider) const {
   return state_[provider]->counters;
 }

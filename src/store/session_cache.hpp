@@ -50,7 +50,7 @@ class session_cache {
   void forget_history(std::string_view owner, std::string_view session_id);
 
   // Copies every entry into new memory and frees the old copies. Called when load has dropped,
-  // inside server::startup_arena_scope: the copies go into start-up memory, and the pages of
+  // inside core::startup_arena_scope: the copies go into start-up memory, and the pages of
   // the burst in which the entries were filled can go back to the system instead of staying
   // resident for a few small objects (bench/RESULTS.md). Holds the lock for the copy: at most
   // the caps above, and only at quiet time.

@@ -1,6 +1,9 @@
 // The HTTP front end: health, limits, routing errors, auth, keep-alive, graceful drain, and the
 // upstream TLS checks — all through the running gateway.
 
+#include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -57,16 +60,21 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
 }
 
 // An http_server with one route, GET /ping → "pong": the front end alone, no gateway behind it.
-std::unique_ptr<server::http_server> ping_server(server::options opts) {
+// `more`, if given, adds to each worker's routes.
+std::unique_ptr<server::http_server> ping_server(
+    server::options opts, const std::function<void(server::router&)>& more = {}) {
   opts.port = 0;
   opts.access_log = false;
-  auto srv = std::make_unique<server::http_server>(opts, [](unsigned, asio::io_context&) {
+  auto srv = std::make_unique<server::http_server>(opts, [more](unsigned, asio::io_context&) {
     auto r = std::make_shared<server::router>();
     r->add(boost::beast::http::verb::get, "/ping",
            [](server::exchange& ex) -> asio::awaitable<void> {
              std::string type = "text/plain";
              co_await ex.respond(200, std::move(type), std::string("pong"));
            });
+    if (more) {
+      more(*r);
+    }
     return r;
   });
   srv->start();
@@ -121,6 +129,7 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
     std::atomic<long long> trims_at_first_call{-1};
     std::mutex m;
     std::map<std::thread::id, int> worker_calls;  // on_worker_quiet, by thread
+    std::map<std::thread::id, int> routes_calls;  // the routes' own quiet hooks, by thread
   };
   auto s = std::make_shared<seen>();
   // Per-thread caches move into new memory on each worker's own thread: once as it starts, and
@@ -135,7 +144,14 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
       s->trims_at_first_call = srv ? static_cast<long long>(srv->memory_trims()) : -2;
     }
   };
-  auto srv = ping_server(opts);
+  // Each worker's routes hear of the trim too, on their worker's thread (the gateway renews its
+  // pools' kept TLS sessions there).
+  auto srv = ping_server(opts, [s](server::router& r) {
+    r.on_quiet([s] {
+      std::lock_guard lock(s->m);
+      ++s->routes_calls[std::this_thread::get_id()];
+    });
+  });
   s->srv = srv.get();
   for (int i = 0; i < 8; ++i) {  // both workers likely see some (SO_REUSEPORT spreads them)
     ASSERT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
@@ -155,6 +171,11 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
     for (const auto& [thread, calls] : s->worker_calls) {
       EXPECT_GE(calls, 2) << "at start and at the trim";
       EXPECT_NE(thread, std::this_thread::get_id());
+    }
+    EXPECT_EQ(s->routes_calls.size(), 2u) << "each worker's routes, on that worker's thread";
+    for (const auto& [thread, calls] : s->routes_calls) {
+      EXPECT_GE(calls, 1);
+      EXPECT_EQ(s->worker_calls.count(thread), 1u) << "not on a worker's thread";
     }
   }
   // The trim cancels each worker's pending accept, which the accept loop re-arms (a fresh wait

@@ -153,6 +153,27 @@ TEST(ConnectionPool, ConnectionsInHandshakeAtOnceResumeTheSameSession) {
   EXPECT_EQ(f.pool->stats().resumed, 7u);
 }
 
+// At a quiet-time trim each worker's pools make their kept session anew from its encoding, so
+// that it lives in start-up memory rather than among the slabs of the burst that made it
+// (bench/RESULTS.md). The renewed copy must still resume: a copy that lost the ticket, the
+// resumption secret or the cipher would send every new connection to a full handshake.
+TEST(ConnectionPool, ARenewedKeptSessionIsStillResumed) {
+  net::pool_options options;
+  options.max_idle = 0;
+  pool_fixture f("localhost", options);
+  f.pool->renew_kept_session();  // nothing kept yet: nothing to do
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 0u);
+  f.pool->renew_kept_session();
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 1u);
+  f.pool->renew_kept_session();  // the newer session that call kept
+  f.pool->renew_kept_session();  // and a copy of a copy
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().connects, 3u);
+  EXPECT_EQ(f.pool->stats().resumed, 2u);
+}
+
 // tls_session_reuse: false: every new connection is a full handshake, certificate checked.
 TEST(ConnectionPool, WithoutSessionReuseEveryConnectionIsAFullHandshake) {
   net::pool_options options;

@@ -12,7 +12,7 @@ void add_routes(server::router& r, service::gateway& g, store::async_sessions& s
 
 // Copies what the calling thread caches for session chat (its parsed agent and session
 // documents) into new memory and frees the old copies. For when load has dropped: the gateway
-// calls it inside server::startup_arena_scope, so the copies go into start-up memory, and the
+// calls it inside core::startup_arena_scope, so the copies go into start-up memory, and the
 // burst's pages, which held the entries, can go back to the system (bench/RESULTS.md). Also
 // called when a worker starts, so that the cache's own bookkeeping is start-up memory.
 void rehome_thread_caches();

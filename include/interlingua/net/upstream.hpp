@@ -106,6 +106,11 @@ class connection_pool {
   // Closes every idle connection and pools nothing from now on. Called while the io_context is
   // still alive: sockets and the sweep's timer must not outlive it.
   void close_all();
+  // Makes the kept TLS session anew from its encoding, its peer certificate included, where the
+  // calling thread allocates now. At a quiet-time trim that is start-up memory: the kept session
+  // was made amid a burst's connections, whose slabs its objects would keep resident
+  // (bench/RESULTS.md). New connections resume it as before; if it cannot be copied, it stays.
+  void renew_kept_session();
 
  private:
   friend class upstream_call;

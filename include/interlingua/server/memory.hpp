@@ -40,30 +40,6 @@ class trim_policy {
 // whether the allocator did (or, for glibc, released anything).
 bool return_free_memory();
 
-// Hands the calling thread's cached free objects back to their arenas (jemalloc's per-thread
-// cache: about 1.5 MB over the workers after 8,000 streams, and the slabs they keep from being
-// purged). Each worker runs it on its own thread before a purge; a no-op without jemalloc.
-void flush_thread_cache();
-
-// For the allocations of objects that outlive a burst but are made after it: a cache moved into
-// new memory at quiet time (on_worker_quiet). While it exists, the calling thread allocates from
-// jemalloc's first arena, the start-up thread's, whose start-up memory is partly free and has a
-// slab of every common size, instead of from its own arena, where each size the objects use
-// would keep one slab of the burst resident for a few objects (bench/RESULTS.md). Flushes the
-// thread's cache on entry and on exit, so that nothing cached from one arena serves the other.
-// A no-op without jemalloc. Never across a co_await: it is the thread's setting.
-class startup_arena_scope {
- public:
-  startup_arena_scope();
-  ~startup_arena_scope();
-  startup_arena_scope(const startup_arena_scope&) = delete;
-  startup_arena_scope& operator=(const startup_arena_scope&) = delete;
-
- private:
-  unsigned own_ = 0;
-  bool moved_ = false;
-};
-
 // "jemalloc 5.3.0-..." or "glibc malloc": for the start-up log.
 std::string allocator_name();
 

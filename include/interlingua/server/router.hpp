@@ -31,6 +31,15 @@ class router {
       f();
     }
   }
+  // Runs on the worker's thread at each quiet-time trim, inside a core::startup_arena_scope: for
+  // what a worker's objects keep past a burst (an upstream's kept TLS session) to move into
+  // start-up memory, out of the burst's slabs.
+  void on_quiet(std::function<void()> f) { on_quiet_.push_back(std::move(f)); }
+  void quiet() {
+    for (auto& f : on_quiet_) {
+      f();
+    }
+  }
 
  private:
   struct route {
@@ -42,6 +51,7 @@ class router {
   std::vector<route> routes_;
   std::vector<std::shared_ptr<void>> held_;
   std::vector<std::function<void()>> on_stop_;
+  std::vector<std::function<void()>> on_quiet_;
 };
 
 }  // namespace interlingua::server

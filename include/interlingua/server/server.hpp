@@ -32,9 +32,10 @@ struct options {
   // Called on the housekeeping thread when load has dropped, before the allocator's caches and
   // free pages are given back: the place for caches that can be rebuilt to let go of memory.
   std::function<void()> on_quiet;
-  // Called on each worker's thread when it starts and at each such trim, the trim's call inside
-  // a startup_arena_scope (server/memory.hpp): the place to copy per-thread caches filled during
-  // the load into start-up memory, so that they no longer keep the burst's pages resident.
+  // Called on each worker's thread when it starts and at each such trim, inside a
+  // core::startup_arena_scope (core/arena.hpp): the place to copy per-thread caches filled
+  // during the load into start-up memory, so that they no longer keep the burst's pages
+  // resident. (Each worker's routes have their own such hook: router::on_quiet.)
   std::function<void()> on_worker_quiet;
 };
 

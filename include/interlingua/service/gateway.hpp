@@ -96,6 +96,9 @@ class gateway {
   ~gateway();
   // Closes the pooled upstream connections (worker stop).
   void close_pools();
+  // At a quiet-time trim, on the worker's thread: each pool's kept TLS session into the memory
+  // the thread allocates from now (net::connection_pool::renew_kept_session).
+  void renew_kept_sessions();
 
   // Per call: what the caller adds to the upstream request.
   struct call_options {
