@@ -4,9 +4,11 @@
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <interlingua/server/server.hpp>
 
+#include "handler_memory.hpp"
 #include "idle_connections.hpp"
 
 namespace interlingua::server {
@@ -17,12 +19,16 @@ struct http_server::worker {
         owner(o),
         io(std::make_unique<asio::io_context>(1)),
         acceptor(*io),
+        accept_retry(*io),
         idle(*io, o.settings().idle_timeout) {}
 
   ~worker() {
     // Connection coroutines still suspended are destroyed with the io_context; they refer to
-    // `idle` and `routes`, so the io_context must go first (and the acceptor before it).
+    // `idle` and `routes`, so the io_context must go first (and the acceptor and the accept's
+    // retry timer before it). The accept's operation, if pending, goes back to accept_memory,
+    // a member: destroyed after this body.
     acceptor.reset();
+    accept_retry.reset();
     if (routes) {
       routes->stop();
     }
@@ -34,8 +40,11 @@ struct http_server::worker {
 
   unsigned index;
   http_server& owner;
+  handler_memory accept_memory;  // the pending accept, or its retry wait (accept_next)
   std::unique_ptr<asio::io_context> io;
   std::optional<asio::ip::tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_retry;
+  bool accept_failing = false;  // in a streak of failed accepts (logged once)
   std::shared_ptr<router> routes;
   idle_connections idle;  // connections waiting for their next request
 };

@@ -1,11 +1,10 @@
 #include <interlingua/server/server.hpp>
 
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -19,8 +18,6 @@
 namespace interlingua::server {
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
@@ -50,34 +47,59 @@ http_server::~http_server() {
   workers_.clear();
 }
 
-// Accepts until the acceptor is closed (drain). Each connection is its own coroutine.
-asio::awaitable<void> accept_loop(http_server::worker& w) {
-  for (;;) {
-    auto [ec, socket] = co_await w.acceptor->async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted && w.acceptor->is_open() && !w.owner.draining()) {
-      // A quiet-time trim cancelled the wait (http_server::release_worker_memory): the blocks
-      // that the last accept of a burst took are free now. Give them back before the next wait
-      // takes new ones. (Those three blocks still keep one slab of 384-byte objects resident
-      // after a burst that used that size: bench/RESULTS.md.)
-      release_recycled_handler_memory();
-      core::flush_thread_cache();
-      continue;
-    }
-    if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) {
-      co_return;
-    }
-    if (ec) {
-      // EMFILE and friends: keep serving the connections we have.
-      spdlog::warn("accept failed: {}", ec.message());
-      continue;
-    }
-    // Each SSE event is one small write: Nagle would hold it for the client's delayed ACK
-    // (bench/RESULTS.md measured +23 ms to the first token without this).
-    boost::system::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    w.owner.count_accept();
-    asio::co_spawn(*w.io, serve_connection(w, std::move(socket)), asio::detached);
+// How long a worker waits after a failed accept before the next. The connection stays in the
+// listen queue, so an accept that failed for want of a descriptor (EMFILE, ENFILE) or of memory
+// would fail again at once: without a pause the worker spins and logs at full speed.
+constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+
+void accept_next(http_server::worker& w);
+
+void accepted(http_server::worker& w, boost::system::error_code ec, asio::ip::tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) {
+    return;  // closed for the drain
   }
+  if (ec) {
+    w.owner.count_accept_failure();
+    if (!w.accept_failing) {
+      // Keep serving the connections we have; the streak's end is logged too.
+      spdlog::warn("accept failed: {}; retrying every {} ms", ec.message(),
+                   accept_retry_delay.count());
+      w.accept_failing = true;
+    }
+    w.accept_retry->expires_after(accept_retry_delay);
+    w.accept_retry->async_wait(asio::bind_allocator(handler_allocator<char>(w.accept_memory),
+                                                    [&w](boost::system::error_code wait_ec) {
+                                                      if (!wait_ec) {
+                                                        accept_next(w);
+                                                      }
+                                                    }));
+    return;
+  }
+  if (w.accept_failing) {
+    spdlog::warn("accepting connections again");
+    w.accept_failing = false;
+  }
+  // Each SSE event is one small write: Nagle would hold it for the client's delayed ACK
+  // (bench/RESULTS.md measured +23 ms to the first token without this).
+  boost::system::error_code ignored;
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  w.owner.count_accept();
+  asio::co_spawn(*w.io, serve_connection(w, std::move(socket)), asio::detached);
+  accept_next(w);
+}
+
+// Accepts until the acceptor is closed (drain), one connection at a time; each connection is a
+// coroutine of its own. Not a coroutine itself: its one pending operation lives in the worker's
+// accept_memory (server/handler_memory.hpp), not in blocks taken anew at each accept.
+void accept_next(http_server::worker& w) {
+  if (!w.acceptor->is_open()) {
+    return;
+  }
+  w.acceptor->async_accept(
+      asio::bind_allocator(handler_allocator<char>(w.accept_memory),
+                           [&w](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+                             accepted(w, ec, std::move(socket));
+                           }));
 }
 
 void http_server::start() {
@@ -91,7 +113,7 @@ void http_server::start() {
     workers_.push_back(std::move(w));
   }
   for (auto& w : workers_) {
-    asio::co_spawn(*w->io, accept_loop(*w), asio::detached);
+    accept_next(*w);  // here on the start-up thread: the worker's thread has not begun
     threads_.emplace_back([io = w->io.get(), this] {
       {
         // What the thread keeps for its whole life goes into start-up memory, not among the
@@ -138,12 +160,13 @@ void http_server::housekeeping() {
 // What the workers hold after load is given back on their own threads, so that the purge that
 // follows finds their pages free:
 // - blocks that live on after a burst and would each keep a slab of it resident: the thread's
-//   scratch documents, Asio's cached handler blocks, and the pending accept's blocks, taken by
-//   the burst's last accept (cancelling the accept makes the loop free and re-take them);
+//   scratch documents and Asio's cached handler blocks (the pending accept's live in the worker:
+//   accept_next);
 // - what outlives the burst on purpose, moved into start-up memory: the timer queue's heap, grown
-//   to the burst's count of timers, and the caches the routes keep per thread (on_worker_quiet);
+//   to the burst's count of timers, the caches the routes keep per thread (on_worker_quiet), and
+//   what each worker's routes keep (router::on_quiet: the upstream pools' kept TLS sessions);
 // - the per-socket states Asio's reactor keeps for reuse (server/reactor_pool.hpp; two queue
-//   rounds, which the accept loop's turn runs between);
+//   rounds);
 // - then the thread's allocator cache, which only its own thread can flush.
 // The purge waits for them briefly: a worker busy with a burst may answer later, and then its
 // cache waits for the next trim. True when every worker finished in time.
@@ -167,10 +190,6 @@ bool http_server::release_worker_memory() {
         if (wp->routes) {
           wp->routes->quiet();
         }
-      }
-      if (wp->acceptor && wp->acceptor->is_open()) {
-        boost::system::error_code ignored;
-        wp->acceptor->cancel(ignored);
       }
     });
     release_reactor_pool(*w->io, [this, p](std::size_t released) {

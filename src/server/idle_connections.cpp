@@ -1,5 +1,7 @@
 #include "idle_connections.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
+
 namespace interlingua::server {
 
 idle_connections::entry::entry(idle_connections& list, boost::asio::ip::tcp::socket& socket)
@@ -45,13 +47,14 @@ void idle_connections::arm(clock::time_point at) {
   }
   armed_ = true;
   timer_->expires_at(at);
-  timer_->async_wait([this](boost::system::error_code ec) {
-    if (ec == boost::asio::error::operation_aborted) {
-      return;  // stop(): the timer is gone, and maybe the list with it
-    }
-    armed_ = false;
-    expire();
-  });
+  timer_->async_wait(boost::asio::bind_allocator(
+      handler_allocator<char>(wait_memory_), [this](boost::system::error_code ec) {
+        if (ec == boost::asio::error::operation_aborted) {
+          return;  // stop(): the timer is gone, and maybe the list with it
+        }
+        armed_ = false;
+        expire();
+      }));
 }
 
 void idle_connections::expire() {

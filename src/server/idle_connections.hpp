@@ -17,6 +17,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "handler_memory.hpp"
+
 namespace interlingua::server {
 
 class idle_connections {
@@ -61,6 +63,10 @@ class idle_connections {
   void expire();
 
   clock::duration timeout_;
+  // The timer's one pending wait: here, not allocated at each arming (handler_memory.hpp: the
+  // wait armed during a burst would keep a slab of it resident until it fires, idle_ms later).
+  // Outlives the timer and the io_context, which frees a wait still queued into it.
+  handler_memory wait_memory_;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   bool armed_ = false;
   entry* head_ = nullptr;

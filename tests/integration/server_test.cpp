@@ -1,10 +1,14 @@
 // The HTTP front end: health, limits, routing errors, auth, keep-alive, graceful drain, and the
 // upstream TLS checks — all through the running gateway.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -178,13 +182,63 @@ TEST(ServerE2E, FreedMemoryGoesBackAfterTrafficAndServingGoesOn) {
       EXPECT_EQ(s->worker_calls.count(thread), 1u) << "not on a worker's thread";
     }
   }
-  // The trim cancels each worker's pending accept, which the accept loop re-arms (a fresh wait
-  // leaves the burst's blocks free): every worker must accept again. SO_REUSEPORT spreads new
-  // connections by their ports, so 16 of them miss a worker that stopped accepting once in 2^16
-  // runs; that worker's connection would time out instead of answering.
+  // Every worker must accept again after the trim (it once cancelled and re-armed each pending
+  // accept). SO_REUSEPORT spreads new connections by their ports, so 16 of them miss a worker
+  // that stopped accepting once in 2^16 runs; that worker's connection would time out instead of
+  // answering.
   for (int i = 0; i < 16; ++i) {
     EXPECT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
   }
+  EXPECT_TRUE(srv->shutdown(std::chrono::milliseconds(1000)));
+}
+
+// The listening socket of the server on `port` (SO_ACCEPTCONN), among the process's descriptors.
+int listening_socket(std::uint16_t port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(entry.path().filename().string());
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    sockaddr_in addr{};
+    socklen_t addr_size = sizeof addr;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening == 1 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_size) == 0 &&
+        addr.sin_family == AF_INET && ntohs(addr.sin_port) == port) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+// An accept that keeps failing (out of descriptors, EMFILE, is the usual cause) is retried after
+// a pause, not at once: the connection stays in the listen queue, so the worker spun and logged
+// at full speed for as long as the cause lasted. Once accepting works again the server serves.
+// The test makes the accepts fail by shutting the listening socket down under the server (accept
+// then fails with EINVAL), and makes it listen again; running out of descriptors in the test
+// process would starve the sanitizers too, which need some for their own checks.
+TEST(ServerE2E, AFailingAcceptIsRetriedAfterAPauseAndServingResumes) {
+  server::options opts;
+  opts.workers = 1;
+  auto srv = ping_server(opts);
+  ASSERT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos);
+  const int listener = listening_socket(srv->port());
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(::shutdown(listener, SHUT_RD), 0);
+  for (int i = 0; i < 500 && srv->accept_failures() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(srv->accept_failures(), 1u) << "the accept did not fail";
+  // At one retry per 100 ms, 300 ms give about four failures; retrying at once gave thousands.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(srv->accept_failures(), 20u) << "a failed accept was retried at once";
+  // The shutdown gave the port back (it was bound as port 0): bind it again, then listen.
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(srv->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, SOMAXCONN), 0);
+  EXPECT_NE(raw_exchange(srv->port(), ping_close).find("pong"), std::string::npos)
+      << "not accepting again";
   EXPECT_TRUE(srv->shutdown(std::chrono::milliseconds(1000)));
 }
 

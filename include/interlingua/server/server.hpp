@@ -63,6 +63,9 @@ class http_server {
   std::atomic<std::size_t>& connection_counter() { return connections_; }
   void count_accept() { accepted_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
+  // Accepts that failed (out of descriptors or memory); a worker waits a moment after each.
+  void count_accept_failure() { accept_failures_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t accept_failures() const { return accept_failures_.load(std::memory_order_relaxed); }
   // Times freed memory was given back after load with every worker's cache flushed first.
   std::uint64_t memory_trims() const { return trims_.load(std::memory_order_relaxed); }
   // Memory was freed apart from any client connection (idle upstream connections closed for
@@ -89,6 +92,7 @@ class http_server {
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> connections_{0};
   std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> accept_failures_{0};
   std::atomic<std::uint64_t> trims_{0};
   std::atomic<std::uint64_t> reactor_states_released_{0};
   std::atomic<bool> trim_requested_{false};
