@@ -1,5 +1,6 @@
 #include <interlingua/app/application.hpp>
 
+#include <csignal>
 #include <stdexcept>
 #include <thread>
 
@@ -63,6 +64,10 @@ void recover_runs(store::interaction_store& db) {
 }  // namespace
 
 application::application(config::settings s) : settings_(std::move(s)) {
+  // OpenSSL writes to an upstream's socket itself, with write(): on a connection the upstream
+  // has reset, that raises SIGPIPE, whose default action ends the process. Every other write
+  // (Asio's) passes MSG_NOSIGNAL. Ignored, the write fails with EPIPE like any other.
+  std::signal(SIGPIPE, SIG_IGN);
   std::string error;
   providers_ = service::make_providers(settings_, error);
   if (!error.empty()) {

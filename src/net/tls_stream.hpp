@@ -8,6 +8,9 @@
 // them when empty (SSL_MODE_RELEASE_BUFFERS), and a read that waits frees what it left behind
 // (release_buffers). 2,000 held streams: 111 -> 47 -> 35 KB each, session reuse included.
 //
+// OpenSSL writes the socket with write(), which raises SIGPIPE on a connection the peer reset:
+// a process using this must ignore SIGPIPE (app::application does).
+//
 // It is a Beast AsyncStream (async_read_some, async_write_some), one read and one write at a
 // time. Every wait is a wait on the socket, so the socket's cancel() (the connection's
 // deadline) and per-operation cancellation (the caller's slot) end it with operation_aborted.

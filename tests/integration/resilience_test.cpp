@@ -163,6 +163,21 @@ TEST(Resilience, RetryAfterResetBeforeHeaders) {
   EXPECT_EQ(gw.upstream().requests().size(), 2u);
 }
 
+// An upstream that closes each TLS connection before its handshake: the gateway's TLS writes
+// then go to a reset connection, and OpenSSL makes them with write(), which raised SIGPIPE and
+// ended the whole gateway. The caller gets an error in its dialect, and the next request,
+// once the upstream shakes hands again, is served.
+TEST(Resilience, AnUpstreamClosingBeforeTheHandshakeFailsTheRequestNotTheGateway) {
+  gateway_harness gw;
+  gw.upstream().refuse_handshakes(100);
+  auto r = gw.post(path, interaction("retry-refused"));
+  EXPECT_GE(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("\"error\""), std::string::npos) << r.body;
+  gw.upstream().refuse_handshakes(0);
+  auto ok = gw.post(path, interaction("retry-served-later"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
 // Once the first streamed byte reached the client nothing is retried: the failure ends the
 // stream in-band and the upstream saw exactly one request.
 TEST(Resilience, NoRetryAfterTheFirstStreamedByte) {

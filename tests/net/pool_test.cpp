@@ -174,6 +174,23 @@ TEST(ConnectionPool, ARenewedKeptSessionIsStillResumed) {
   EXPECT_EQ(f.pool->stats().resumed, 2u);
 }
 
+// A handshake that offered the kept session and failed makes the pool forget that session: the
+// session may be what the server refused, and a pool that kept offering it would fail every new
+// connection the same way. The next connection is a full handshake, and keeps a new session,
+// which the one after resumes. (Here the server closes the connection before its handshake.)
+TEST(ConnectionPool, AFailedHandshakeOfferingTheSessionForgetsIt) {
+  net::pool_options options;
+  options.max_idle = 0;
+  pool_fixture f("localhost", options);
+  EXPECT_EQ(f.call(), 200u);  // keeps a session
+  f.upstream->refuse_handshakes(1);
+  EXPECT_EQ(f.call(), 0u);  // offered it; the handshake failed
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 0u) << "the session was offered again after the failure";
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 1u) << "the full handshake's new session was not kept";
+}
+
 // tls_session_reuse: false: every new connection is a full handshake, certificate checked.
 TEST(ConnectionPool, WithoutSessionReuseEveryConnectionIsAFullHandshake) {
   net::pool_options options;

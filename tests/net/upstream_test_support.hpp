@@ -3,6 +3,7 @@
 // What the upstream transport tests share: trusting the fake provider's CA in a client TLS
 // context, and the OpenAI chat request they send it.
 
+#include <csignal>
 #include <memory>
 #include <string>
 
@@ -18,7 +19,10 @@
 namespace interlingua::testing {
 
 // A client context as the gateway makes it, trusting the fake's CA besides the system store.
+// Also ignores SIGPIPE in the test process, as app::application does in the gateway's
+// (net/tls_stream.hpp): OpenSSL's writes to a reset connection would end it.
 inline std::shared_ptr<boost::asio::ssl::context> trusting_context(const fake::tls_material& m) {
+  std::signal(SIGPIPE, SIG_IGN);
   std::string error;
   auto tls = net::make_client_tls_context("", error);
   BIO* bio = BIO_new_mem_buf(m.ca_pem.data(), static_cast<int>(m.ca_pem.size()));

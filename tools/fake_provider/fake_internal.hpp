@@ -75,6 +75,14 @@ class state {
   std::vector<std::chrono::steady_clock::time_point> stall_closes() const;
   // Records (unless /_control) and decides the answer for one request.
   plan answer(recorded_request req);
+  // server::refuse_handshakes: whether the connection asking now is one to close unanswered.
+  void refuse_handshakes(std::size_t n) { refuse_handshakes_.store(n); }
+  bool take_refused_handshake() {
+    std::size_t left = refuse_handshakes_.load();
+    while (left > 0 && !refuse_handshakes_.compare_exchange_weak(left, left - 1)) {
+    }
+    return left > 0;
+  }
 
  private:
   std::optional<script> pop_script();
@@ -87,6 +95,7 @@ class state {
   echo_settings echo_;
   std::size_t max_recorded_;
   std::atomic<std::uint64_t> next_id_{0};
+  std::atomic<std::size_t> refuse_handshakes_{0};
 };
 
 }  // namespace interlingua::fake::detail

@@ -75,7 +75,10 @@ class server {
 
   std::uint16_t port() const;
   const tls_material& tls() const;
-  void push(script s);                             // thread-safe
+  void push(script s);  // thread-safe
+  // The next `n` TLS connections are closed before their handshake (a TLS failure for the
+  // client). Thread-safe.
+  void refuse_handshakes(std::size_t n);
   std::vector<recorded_request> requests() const;  // thread-safe copy, oldest first
   void clear();                                    // drop scripts and records
   // When each stalled answer (fault::stall) saw its client close the connection, in order.

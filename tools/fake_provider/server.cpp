@@ -135,6 +135,10 @@ void server::push(script s) {
   impl_->state_.push(std::move(s));
 }
 
+void server::refuse_handshakes(std::size_t n) {
+  impl_->state_.refuse_handshakes(n);
+}
+
 std::vector<recorded_request> server::requests() const {
   return impl_->state_.requests();
 }

@@ -89,6 +89,10 @@ class session {
  private:
   asio::awaitable<bool> handshake() {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
+      if (state_.take_refused_handshake()) {
+        beast::get_lowest_layer(stream_).close();
+        co_return false;
+      }
       beast::get_lowest_layer(stream_).expires_after(handshake_timeout);
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
       beast::get_lowest_layer(stream_).expires_never();
