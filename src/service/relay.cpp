@@ -1,5 +1,6 @@
 #include "relay.hpp"
 
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -18,8 +19,11 @@ core::error transport_error(const net::failure& f) {
   core::error_kind kind = core::error_kind::upstream_unavailable;
   if (f.timed_out) {
     kind = core::error_kind::upstream_timeout;
-  } else if (f.stage == net::failure_stage::tls) {
-    // A certificate we refuse is a configuration problem, not a passing outage.
+  } else if (f.stage == net::failure_stage::tls &&
+             f.ec.category() == boost::asio::error::get_ssl_category()) {
+    // OpenSSL refused the upstream (a certificate we do not trust, no protocol or cipher in
+    // common): a configuration problem, not a passing outage. A connection reset or closed
+    // during the handshake is one, and is retried like any other transport failure.
     kind = core::error_kind::upstream_error;
   }
   return core::make_error(kind, f.describe());

@@ -460,6 +460,13 @@ TEST(UpstreamTls, CertificateForAnotherHostIsRefused) {
   EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_NE(r.body.find("TLS"), std::string::npos) << r.body;
   EXPECT_TRUE(gw.upstream().requests().empty());
+  // A refused certificate is not retried, even on a route that retries (attempts: 3): it will
+  // not pass by itself.
+  EXPECT_EQ(gw.post("/v1beta/interactions", R"({"model":"retry-cert","input":"hi"})").status, 502);
+  const std::string metrics = gw.get("/metrics").body;
+  EXPECT_NE(metrics.find("interlingua_upstream_attempts_total{provider=\"fake_retry\"} 1\n"),
+            std::string::npos)
+      << metrics;
 }
 
 // A certificate from a CA we do not trust is refused.
