@@ -195,6 +195,7 @@ asio::awaitable<boost::system::error_code> tls_stream::handshake(const std::stri
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
   for (;;) {
     int r = 0;
+    int failed_errno = 0;  // what classify() reads, kept from the scope's allocator calls
     {
       std::optional<core::startup_arena_scope> scope;
       if (long_lived) {
@@ -203,10 +204,12 @@ asio::awaitable<boost::system::error_code> tls_stream::handshake(const std::stri
       ERR_clear_error();
       errno = 0;
       r = SSL_do_handshake(ssl);
+      failed_errno = errno;
       if (r == 1 && long_lived) {
         note_made(ctx, resuming);
       }
     }
+    errno = failed_errno;
     if (r == 1) {
       co_return boost::system::error_code{};
     }
