@@ -24,9 +24,11 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 struct pool_fixture {
-  explicit pool_fixture(std::string host = "localhost", net::pool_options options = {}) {
+  explicit pool_fixture(std::string host = "localhost", net::pool_options options = {},
+                        std::chrono::seconds session_lifetime = {}) {
     fake::options fo;
     fo.material = fake::make_tls_material({"localhost", "127.0.0.1"});
+    fo.session_lifetime = session_lifetime;
     upstream = std::make_unique<fake::server>(fo);
     // Trust the fake's CA through the same OpenSSL context the gateway would use.
     tls = testing::trusting_context(fo.material);
@@ -189,6 +191,22 @@ TEST(ConnectionPool, AFailedHandshakeOfferingTheSessionForgetsIt) {
   EXPECT_EQ(f.pool->stats().resumed, 0u) << "the session was offered again after the failure";
   EXPECT_EQ(f.call(), 200u);
   EXPECT_EQ(f.pool->stats().resumed, 1u) << "the full handshake's new session was not kept";
+}
+
+// A kept session whose ticket has outlived the lifetime the server announced is not offered
+// (OpenSSL leaves it out of the hello): the next connection is a full handshake and succeeds, and
+// the session it keeps is the one the connection after resumes. The wait is past a 1 s lifetime,
+// which the clock counts in whole seconds.
+TEST(ConnectionPool, AnExpiredTicketGivesAFullHandshakeAndANewSession) {
+  net::pool_options options;
+  options.max_idle = 0;
+  pool_fixture f("localhost", options, std::chrono::seconds(1));
+  EXPECT_EQ(f.call(), 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 0u) << "an expired ticket was resumed";
+  EXPECT_EQ(f.call(), 200u);
+  EXPECT_EQ(f.pool->stats().resumed, 1u) << "the full handshake's session was not kept";
 }
 
 // tls_session_reuse: false: every new connection is a full handshake, certificate checked.

@@ -58,6 +58,7 @@ struct options {
   // Certificate and key to serve (a member cannot share the name `tls` with the flag above).
   // When tls and material.cert_pem is empty: generated for {"localhost", "127.0.0.1", "::1"}.
   tls_material material;
+  std::chrono::seconds session_lifetime{0};  // TLS sessions and tickets; 0 = OpenSSL's (300 s)
   unsigned threads = 1;
   std::chrono::milliseconds first_byte_delay{0};  // defaults for echo answers
   std::chrono::milliseconds gap{0};

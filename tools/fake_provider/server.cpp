@@ -31,7 +31,8 @@ tls_material material_for(const options& opts) {
   return make_tls_material({"localhost", "127.0.0.1", "::1"});
 }
 
-std::optional<asio::ssl::context> make_ssl_context(bool enabled, const tls_material& tls) {
+std::optional<asio::ssl::context> make_ssl_context(bool enabled, const tls_material& tls,
+                                                   std::chrono::seconds session_lifetime) {
   if (!enabled) {
     return std::nullopt;
   }
@@ -40,6 +41,10 @@ std::optional<asio::ssl::context> make_ssl_context(bool enabled, const tls_mater
                    asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
   ctx->use_certificate_chain(asio::buffer(tls.cert_pem));
   ctx->use_private_key(asio::buffer(tls.key_pem), asio::ssl::context::pem);
+  if (session_lifetime.count() > 0) {
+    // Also the lifetime its tickets announce: a client stops offering one past it.
+    SSL_CTX_set_timeout(ctx->native_handle(), static_cast<long>(session_lifetime.count()));
+  }
   return ctx;
 }
 
@@ -70,7 +75,7 @@ struct server::impl {
   explicit impl(const options& opts)
       : tls_(material_for(opts)),
         state_(opts),
-        ssl_(make_ssl_context(opts.tls, tls_)),
+        ssl_(make_ssl_context(opts.tls, tls_, opts.session_lifetime)),
         work_(asio::make_work_guard(ioc_)),
         acceptor_(ioc_) {
     const tcp::endpoint endpoint = resolve(ioc_, opts.host, opts.port);
