@@ -15,8 +15,8 @@ void flush_thread_cache() {
   }
 }
 
-startup_arena_scope::startup_arena_scope() {
-  if (mallctl == nullptr) {
+startup_arena_scope::startup_arena_scope(bool enabled) : enabled_(enabled && mallctl != nullptr) {
+  if (!enabled_) {
     return;
   }
   flush_thread_cache();
@@ -29,6 +29,9 @@ startup_arena_scope::startup_arena_scope() {
 }
 
 startup_arena_scope::~startup_arena_scope() {
+  if (!enabled_) {
+    return;
+  }
   flush_thread_cache();  // the copies' leftovers, and the old copies freed in the scope
   if (moved_) {
     mallctl("thread.arena", nullptr, nullptr, &own_, sizeof own_);

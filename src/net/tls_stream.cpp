@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cerrno>
-#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -184,10 +183,7 @@ asio::awaitable<boost::system::error_code> tls_stream::handshake(const std::stri
   const bool resuming = SSL_get_session(ssl) != nullptr;  // offering a session (upstream.cpp)
   const bool long_lived = first_of_its_kind(ctx, resuming);
   {
-    std::optional<core::startup_arena_scope> scope;  // never across a co_await
-    if (long_lived) {
-      scope.emplace();
-    }
+    const core::startup_arena_scope scope(long_lived);  // never across a co_await
     if (auto failed = prepare(ssl, socket.native_handle(), host); failed) {
       co_return failed;
     }
@@ -197,10 +193,7 @@ asio::awaitable<boost::system::error_code> tls_stream::handshake(const std::stri
     int r = 0;
     int failed_errno = 0;  // what classify() reads, kept from the scope's allocator calls
     {
-      std::optional<core::startup_arena_scope> scope;
-      if (long_lived) {
-        scope.emplace();
-      }
+      const core::startup_arena_scope scope(long_lived);
       ERR_clear_error();
       errno = 0;
       r = SSL_do_handshake(ssl);

@@ -21,14 +21,16 @@ void flush_thread_cache();
 // into new memory at quiet time, an upstream's kept TLS session, what OpenSSL builds at a
 // thread's first handshakes. Flushes the thread's cache on entry and on exit, so that nothing
 // cached from one arena serves the other. Never across a co_await: it is the thread's setting.
+// `enabled` false: does nothing (for code that moves only sometimes).
 class startup_arena_scope {
  public:
-  startup_arena_scope();
+  explicit startup_arena_scope(bool enabled = true);
   ~startup_arena_scope();
   startup_arena_scope(const startup_arena_scope&) = delete;
   startup_arena_scope& operator=(const startup_arena_scope&) = delete;
 
  private:
+  bool enabled_;
   unsigned own_ = 0;
   bool moved_ = false;
 };
