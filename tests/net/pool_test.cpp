@@ -76,6 +76,13 @@ struct pool_fixture {
   std::unique_ptr<net::connection_pool> pool;
 };
 
+// Options under which no connection is pooled: every call opens a new one, with a handshake.
+net::pool_options unpooled() {
+  net::pool_options options;
+  options.max_idle = 0;
+  return options;
+}
+
 // Keep-alive: the second call reuses the first call's connection (no new TCP+TLS set-up).
 TEST(ConnectionPool, ReusesKeepAliveConnections) {
   pool_fixture f;
@@ -120,9 +127,7 @@ TEST(ConnectionPool, HalfReadConnectionIsNotPooled) {
 // certificate each time. Each connection here is new (none is pooled); every one after the
 // first resumes, and each keeps the newer ticket its server sent.
 TEST(ConnectionPool, NewConnectionsResumeTheSessionOfOneBefore) {
-  net::pool_options options;
-  options.max_idle = 0;
-  pool_fixture f("localhost", options);
+  pool_fixture f("localhost", unpooled());
   EXPECT_EQ(f.call(), 200u);
   EXPECT_EQ(f.pool->stats().resumed, 0u);  // the first has nothing to resume
   EXPECT_EQ(f.call(), 200u);
@@ -160,9 +165,7 @@ TEST(ConnectionPool, ConnectionsInHandshakeAtOnceResumeTheSameSession) {
 // (bench/RESULTS.md). The renewed copy must still resume: a copy that lost the ticket, the
 // resumption secret or the cipher would send every new connection to a full handshake.
 TEST(ConnectionPool, ARenewedKeptSessionIsStillResumed) {
-  net::pool_options options;
-  options.max_idle = 0;
-  pool_fixture f("localhost", options);
+  pool_fixture f("localhost", unpooled());
   f.pool->renew_kept_session();  // nothing kept yet: nothing to do
   EXPECT_EQ(f.call(), 200u);
   EXPECT_EQ(f.pool->stats().resumed, 0u);
@@ -181,9 +184,7 @@ TEST(ConnectionPool, ARenewedKeptSessionIsStillResumed) {
 // connection the same way. The next connection is a full handshake, and keeps a new session,
 // which the one after resumes. (Here the server closes the connection before its handshake.)
 TEST(ConnectionPool, AFailedHandshakeOfferingTheSessionForgetsIt) {
-  net::pool_options options;
-  options.max_idle = 0;
-  pool_fixture f("localhost", options);
+  pool_fixture f("localhost", unpooled());
   EXPECT_EQ(f.call(), 200u);  // keeps a session
   f.upstream->refuse_handshakes(1);
   EXPECT_EQ(f.call(), 0u);  // offered it; the handshake failed
@@ -198,9 +199,7 @@ TEST(ConnectionPool, AFailedHandshakeOfferingTheSessionForgetsIt) {
 // the session it keeps is the one the connection after resumes. The wait is past a 1 s lifetime,
 // which the clock counts in whole seconds.
 TEST(ConnectionPool, AnExpiredTicketGivesAFullHandshakeAndANewSession) {
-  net::pool_options options;
-  options.max_idle = 0;
-  pool_fixture f("localhost", options, std::chrono::seconds(1));
+  pool_fixture f("localhost", unpooled(), std::chrono::seconds(1));
   EXPECT_EQ(f.call(), 200u);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(f.call(), 200u);
@@ -211,8 +210,7 @@ TEST(ConnectionPool, AnExpiredTicketGivesAFullHandshakeAndANewSession) {
 
 // tls_session_reuse: false: every new connection is a full handshake, certificate checked.
 TEST(ConnectionPool, WithoutSessionReuseEveryConnectionIsAFullHandshake) {
-  net::pool_options options;
-  options.max_idle = 0;
+  net::pool_options options = unpooled();
   options.tls_session_reuse = false;
   pool_fixture f("localhost", options);
   EXPECT_EQ(f.call(), 200u);
