@@ -77,6 +77,58 @@ def rounds_text(rounds, duration, after):
             f"{after} run after the rounds, in one stretch. ")
 
 
+def slice_values(R, scenario, target, key):
+    """One value per interleaved round ("TARGET~rN" rows, bench/merge_rounds.py), in round order."""
+    found = []
+    for (sc, t), r in R.items():
+        if sc == scenario and t.startswith(target + "~r") and num(r.get(key)):
+            found.append((int(t.rsplit("~r", 1)[1]), r[key]))
+    return [v for _, v in sorted(found)]
+
+
+def median(v):
+    v = sorted(v)
+    if not v:
+        return None
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def by_slice(values):
+    """'median (min–max)' of per-slice figures; '' with fewer than two slices."""
+    if len(values) < 2:
+        return ""
+    return f"{us(median(values))} ({us(min(values))}–{us(max(values))})"
+
+
+def machine_noise(R, scenario, per):
+    """What the machine itself did during an interleaved scenario, from the load generator's own
+    lateness: each send waits for a timer, and the time between the scheduled and the actual send
+    is how late that wake-up came. No proxy is involved in it."""
+    lags = []
+    for (sc, t), r in R.items():
+        if sc == scenario and "~r" in t and num(r.get("gen_lag_p99_us")):
+            lags.append(r["gen_lag_p99_us"])
+    if len(lags) < 2:
+        return None
+    late = sum(1 for x in lags if x > 500)
+    return (f"the load generator's own wake-up lateness (a send's scheduled moment to its actual one: a timer wake-up of its own, no proxy's work in it) had a p99 per {per} "
+            f"slice of {us(min(lags))} to {us(max(lags))}, median {us(median(lags))}; {late} of {len(lags)} slices over 500 µs")
+
+
+def median_slice_ratio(R, target, base):
+    """The path's added p99 over nginx's, both taken in the median slice (each round's p99 minus
+    its baseline's in the same round): what the ratio is when no single disturbed slice sets it."""
+    mine = [a - b for a, b in zip(slice_values(R, "latency", target, "latency_p99_us"),
+                                  slice_values(R, "latency", base, "latency_p99_us"))]
+    theirs = [a - b for a, b in zip(slice_values(R, "latency", "nginx-openai", "latency_p99_us"),
+                                    slice_values(R, "latency", "direct-openai", "latency_p99_us"))]
+    m, n = median(mine), median(theirs)
+    if len(mine) < 2 or m is None or n is None or n <= 0 or m < 0:
+        return ""
+    return f"{m / n:.2f}× ({us(m)} vs {us(n)})"
+
+
 def cpu_per(r, per=1):
     """The proxy's CPU time (user + system, all threads) per request answered in the row's run,
     warm-up included, divided further by `per` (deltas per stream); "" when not measured."""
@@ -192,6 +244,7 @@ def main():
                        if t != "nginx-openai" and num(r.get("latency_p99_us")) and num(ng.get("latency_p99_us")) else None)
             rows.append([name, us(b.get("latency_p50_us")), us(b.get("latency_p99_us")),
                          us(r.get("latency_p50_us")), us(r.get("latency_p99_us")),
+                         by_slice(slice_values(R, "latency", t, "latency_p99_us")),
                          us(a50), us(a99), ratio(a50, ng50), ratio(a99, ng99),
                          us(over_ng) if over_ng is not None else "", cpu_per(r), f"{int(r.get('ok', 0))}/{errs}"])
             if t in ("interactions-openai", "sessions-openai", "interactions-anthropic") and a99 is not None:
@@ -199,7 +252,11 @@ def main():
                                 added_verdict(a99, 100)))
                 if ng99 is not None and ng99 > 0 and a99 >= 0:
                     rr = a99 / ng99
-                    targets.append((f"Added p99, {name.replace('interlingua ', '')} ≤ 1.5× nginx's", f"{rr:.2f}× ({us(a99)} vs {us(ng99)})",
+                    measured = f"{rr:.2f}× ({us(a99)} vs {us(ng99)})"
+                    typical = median_slice_ratio(R, t, base)
+                    if typical:
+                        measured += f"; in the median slice {typical}"
+                    targets.append((f"Added p99, {name.replace('interlingua ', '')} ≤ 1.5× nginx's", measured,
                                     verdict(rr <= 1.5, "" if rr <= 1.5 else f"by {rr / 1.5:.1f}×")))
         md.append(f"### 1. Added latency, unary, zero-delay upstream\n")
         md.append(f"Open loop at {meta.get('lat_rate')} requests/s for {meta.get('lat_duration')} s per row "
@@ -212,7 +269,11 @@ def main():
                   "CPU per request = the proxy's user + system time over the row's run (all its threads and "
                   "processes, from `/proc`, 10 ms ticks) ÷ requests answered: steadier than the tails on a shared "
                   "machine, it is what each request costs the proxy, wake-ups included.\n")
-        md.append(table(["Path", "direct p50", "direct p99", "through p50", "through p99", "added p50",
+        noise = machine_noise(R, "latency", f"{float(meta.get('lat_duration', 0)) / int(meta.get('lat_rounds') or 1):g} s")
+        if noise:
+            md.append(f"Machine noise in this scenario: {noise}. \"p99 by slice\" is the p99 of each of the path's slices: "
+                      "a wide range is a disturbed slice, not the path.\n")
+        md.append(table(["Path", "direct p50", "direct p99", "through p50", "through p99", "p99 by slice: median (range)", "added p50",
                          "added p99", "added p50 ÷ nginx", "added p99 ÷ nginx", "p99 − nginx's p99",
                          "CPU per request", "ok/errors"], rows))
         md.append("")
@@ -282,7 +343,8 @@ def main():
             gap = r.get("max_gap_max_us")
             worst[t] = gap
             errs = int(r.get("http_errors", 0) + r.get("io_errors", 0) + r.get("unfinished", 0))
-            rows.append([name, us(r.get("ttft_p50_us")), us(r.get("ttft_p99_us")), us(a50) if base else "",
+            rows.append([name, us(r.get("ttft_p50_us")), us(r.get("ttft_p99_us")),
+                         by_slice(slice_values(R, "streaming", t, "ttft_p99_us")), us(a50) if base else "",
                          us(a99) if base else "", ratio(a99, ng99) if base else "", ms(r.get("max_gap_p99_us")), ms(gap),
                          ratio(gap, worst.get("nginx-openai")) if t != "nginx-openai" else "",
                          cpu_per(r, int(meta.get("st_events", 0) or 0)), f"{int(r.get('ok', 0))}/{errs}"])
@@ -299,7 +361,10 @@ def main():
                   + rounds_text(meta.get("st_rounds"), meta.get("st_duration"), "Portkey's row") +
                   "Time to first token (TTFT) = scheduled send → first SSE event containing the first delta's text "
                   "(`t00`); the role-only first chunk does not count. Gap = largest time between two consecutive SSE events of a stream, from its first event to the one carrying the last delta (`t63`), so the end-of-stream bookkeeping (usage chunk, `[DONE]`) is not counted. CPU per delta = the proxy's CPU over the row's run ÷ (streams × deltas): a stream's whole cost, its set-up included, spread over its deltas.\n")
-        md.append(table(["Path", "TTFT p50", "TTFT p99", "added p50", "added p99", "added p99 ÷ nginx",
+        noise = machine_noise(R, "streaming", f"{float(meta.get('st_duration', 0)) / int(meta.get('st_rounds') or 1):g} s")
+        if noise:
+            md.append(f"Machine noise in this scenario: {noise}.\n")
+        md.append(table(["Path", "TTFT p50", "TTFT p99", "TTFT p99 by slice: median (range)", "added p50", "added p99", "added p99 ÷ nginx",
                          "worst gap p99", "worst gap", "worst gap ÷ nginx", "CPU per delta", "ok/errors"], rows))
         md.append("")
 
