@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/http/read.hpp>
@@ -32,6 +33,15 @@ failure fail(failure_stage stage, boost::system::error_code ec) {
 failure fail(failure_stage stage, boost::system::error_code ec, const connection& c) {
   const bool cancelled_by_deadline = ec == asio::error::operation_aborted && c.deadline_passed();
   return failure{stage, ec, ec == beast::error::timeout || cancelled_by_deadline};
+}
+
+// Whether the caller has already cancelled this call. Asio hands a cancellation only to the
+// operation pending at that moment: one that came between two operations (the client left
+// while an upstream read's completion was queued) would be lost, and the next read would wait
+// on a stalled upstream. The coroutine's cancellation state keeps it, so each wait asks first.
+asio::awaitable<bool> cancelled_already() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 asio::awaitable<std::optional<failure>> handshake(connection& c, const std::string& host,
@@ -98,6 +108,10 @@ asio::awaitable<std::optional<failure>> exchange_head(Stream& stream, connection
   auto wec = co_await write_request(stream, request);
   if (wec) {
     co_return fail(failure_stage::write, wec, c);
+  }
+  bool gone = co_await cancelled_already();
+  if (gone) {
+    co_return fail(failure_stage::first_byte, asio::error::operation_aborted);
   }
   c.parser.emplace();
   c.parser->get().body() = nullptr;   // set by each read of the body (append_body)
@@ -284,6 +298,11 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
   }
   if (conn_->parser->is_done()) {
     finished_ = true;
+    co_return false;
+  }
+  bool gone = co_await cancelled_already();
+  if (gone) {
+    failure_ = fail(failure_stage::body, asio::error::operation_aborted);
     co_return false;
   }
   conn_->deadline(wait.value_or(limits_.idle_gap));
