@@ -78,14 +78,33 @@ class sqlite_interactions final : public interaction_store {
 
   core::result<void> put(const interaction_record& r) override {
     std::lock_guard lock(mutex_);
-    auto st = db_.prepare(put_sql);
-    if (!st) {
-      return st.error();
+    return insert(r);
+  }
+
+  // Group commit: every record in one transaction, so one sync makes them all durable. If any
+  // of it fails, nothing of it is kept and each record is written again in its own transaction,
+  // so that one record's failure is that record's alone.
+  std::vector<core::result<void>> put_many(std::span<const interaction_record* const> rs) override {
+    std::lock_guard lock(mutex_);
+    if (rs.size() > 1 && db_.exec("BEGIN IMMEDIATE")) {
+      bool written = true;
+      for (const auto* r : rs) {
+        if (!insert(*r)) {
+          written = false;
+          break;
+        }
+      }
+      if (written && db_.exec("COMMIT")) {
+        return std::vector<core::result<void>>(rs.size());
+      }
+      (void)db_.exec("ROLLBACK");
     }
-    st->bind(1, r.id).bind(2, r.owner).bind(3, r.model).bind(4, r.status).bind(5, r.previous_id);
-    st->bind(6, r.input_steps).bind(7, r.output_steps).bind(8, r.usage).bind(9, r.request);
-    st->bind(10, r.created).bind(11, r.updated).bind(12, r.error).bind(13, size_of(r));
-    return st->run_to_end();
+    std::vector<core::result<void>> out;
+    out.reserve(rs.size());
+    for (const auto* r : rs) {
+      out.push_back(insert(*r));
+    }
+    return out;
   }
 
   core::result<bool> update(const interaction_record& r) override {
@@ -257,6 +276,18 @@ class sqlite_interactions final : public interaction_store {
         return r.error();
       }
     }
+  }
+
+  // One insert, in the caller's transaction if one is open (else its own). Under mutex_.
+  core::result<void> insert(const interaction_record& r) {
+    auto st = db_.prepare(put_sql);
+    if (!st) {
+      return st.error();
+    }
+    st->bind(1, r.id).bind(2, r.owner).bind(3, r.model).bind(4, r.status).bind(5, r.previous_id);
+    st->bind(6, r.input_steps).bind(7, r.output_steps).bind(8, r.usage).bind(9, r.request);
+    st->bind(10, r.created).bind(11, r.updated).bind(12, r.error).bind(13, size_of(r));
+    return st->run_to_end();
   }
 
   std::mutex mutex_;  // one connection; SQLite serializes writers anyway

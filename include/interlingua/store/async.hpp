@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -17,9 +18,11 @@ namespace interlingua::store {
 
 class async_interactions {
  public:
-  async_interactions(std::shared_ptr<interaction_store> store, boost::asio::thread_pool& pool)
-      : store_(std::move(store)), pool_(pool) {}
+  async_interactions(std::shared_ptr<interaction_store> store, boost::asio::thread_pool& pool);
 
+  // Group commit: puts that arrive while a transaction is syncing are written together in the
+  // next one (interaction_store::put_many), so under load one sync serves many requests; a put
+  // alone is written at once. Each caller resumes once its own record is durable.
   boost::asio::awaitable<core::result<void>> put(interaction_record r);
   boost::asio::awaitable<core::result<bool>> update(interaction_record r);
   boost::asio::awaitable<core::result<std::optional<interaction_record>>> get(std::string id,
@@ -31,9 +34,17 @@ class async_interactions {
   interaction_store& blocking() { return *store_; }
   boost::asio::thread_pool& pool() { return pool_; }
 
+  // Puts waiting for the next transaction (not the one being written): for tests.
+  std::size_t waiting_puts() const;
+
+  static constexpr std::size_t max_batch = 256;  // records in one transaction
+
+  struct write_queue;  // shared with the drain running on the pool
+
  private:
   std::shared_ptr<interaction_store> store_;
   boost::asio::thread_pool& pool_;
+  std::shared_ptr<write_queue> writes_;
 };
 
 // How long stored interactions are kept and how much of them: store.retention_hours and

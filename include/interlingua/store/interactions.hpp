@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <interlingua/core/result.hpp>
 
@@ -41,6 +43,17 @@ class interaction_store {
   virtual ~interaction_store() = default;
   // Inserts or replaces. Returns once the write is durable.
   virtual core::result<void> put(const interaction_record& r) = 0;
+  // Inserts or replaces every record, one result each, in order; returns once they are durable.
+  // A store that can make them durable together (one transaction, one sync) overrides this;
+  // a record's failure must not fail the others.
+  virtual std::vector<core::result<void>> put_many(std::span<const interaction_record* const> rs) {
+    std::vector<core::result<void>> out;
+    out.reserve(rs.size());
+    for (const auto* r : rs) {
+      out.push_back(put(*r));
+    }
+    return out;
+  }
   // Replaces a record that still exists (id and owner); false, writing nothing, when it was
   // deleted meanwhile — a background run finishing after a DELETE must not bring it back.
   virtual core::result<bool> update(const interaction_record& r) = 0;
