@@ -283,7 +283,9 @@ def main():
     if T:
         conns = sorted({int(t.split("@")[1]) for t in T})
         names = [("direct-openai", "fake provider direct (ceiling)"), ("nginx-openai", "nginx → OpenAI"),
-                 ("interactions-openai", "interlingua Interactions → OpenAI"), ("portkey-openai", "Portkey → OpenAI")]
+                 ("interactions-openai", "interlingua Interactions → OpenAI"),
+                 ("interactions-openai-stored", "interlingua Interactions → OpenAI, `store: true`"),
+                 ("portkey-openai", "Portkey → OpenAI")]
         rows = []
         for t, label in names:
             if not any(x.startswith(t + "@") for x in T):
