@@ -135,7 +135,8 @@ asio::awaitable<std::optional<failure>> send(connection& c,
 // A pooled connection the upstream already closed fails on write, or on read with no byte of
 // the response: safe to retry because the upstream cannot have acted on the request.
 bool is_stale(const connection& c, const failure& f) {
-  if (!c.reused || f.timed_out) {
+  // A cancelled call (the client left) is not tried again on a new connection.
+  if (!c.reused || f.timed_out || f.ec == asio::error::operation_aborted) {
     return false;
   }
   if (f.stage == failure_stage::write) {

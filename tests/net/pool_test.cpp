@@ -8,9 +8,12 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <interlingua/net/upstream.hpp>
@@ -312,6 +315,40 @@ TEST(ConnectionPool, AWaitQueuedBeforeThePoolWentFindsNoPool) {
   EXPECT_TRUE(f.io.stopped());
   EXPECT_FALSE(f.pool);
   EXPECT_EQ(calls, 0);
+}
+
+// A call whose caller leaves while it waits on a reused connection is not tried again on a new
+// connection: a cancellation is not a stale connection, and a retry would send the request to
+// the provider a second time for nobody.
+TEST(ConnectionPool, ACancelledCallIsNotRetriedOnANewConnection) {
+  pool_fixture f;
+  EXPECT_EQ(f.call(), 200u);  // pools a connection
+  fake::script slow;
+  slow.body = R"({"id":"c","object":"chat.completion","created":1,"model":"m","choices":[]})";
+  slow.first_byte_delay = std::chrono::milliseconds(3000);
+  f.upstream->push(slow);
+
+  asio::cancellation_signal leave;
+  auto start = [](net::connection_pool& pool) -> asio::awaitable<bool> {
+    co_await asio::this_coro::throw_if_cancelled(false);  // as the gateway's call does
+    auto req = testing::chat_request(false);
+    auto started = co_await net::upstream_call::start(pool, std::move(req), net::deadlines{});
+    auto* f = std::get_if<net::failure>(&started);
+    co_return f != nullptr && f->ec == asio::error::operation_aborted;
+  };
+  auto fut = asio::co_spawn(f.io, start(*f.pool),
+                            asio::bind_cancellation_slot(leave.slot(), asio::use_future));
+  f.io.restart();
+  for (int i = 0; i < 20000 && f.upstream->requests().size() < 2; ++i) {
+    f.io.run_one_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(f.upstream->requests().size(), 2u);  // the request waits for its head
+  leave.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(f.run_until_ready(fut));
+  EXPECT_TRUE(fut.get()) << "the call did not end as cancelled";
+  EXPECT_EQ(f.pool->stats().stale_retries, 0u);
+  EXPECT_EQ(f.pool->stats().connects, 1u);
+  EXPECT_EQ(f.upstream->requests().size(), 2u);
 }
 
 }  // namespace
