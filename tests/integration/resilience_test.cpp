@@ -7,7 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "harness.hpp"
 
@@ -352,6 +356,25 @@ TEST(Resilience, ClientDisconnectDuringUnaryClosesUpstreamAtOnce) {
   // The gateway still serves: the connection was not put back in the pool half-read.
   auto r = gw.post(path, interaction("gpt-test"));
   EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// A failed try is logged through the logger the gateway configured (JSON, at the configured
+// level). The routing module once compiled spdlog's header-only copy, with a registry of its
+// own: its lines came out in spdlog's default text format and ignored `logging.level`.
+TEST(Resilience, AFailedTryIsLoggedThroughTheConfiguredLogger) {
+  std::ostringstream captured;
+  auto logger = std::make_shared<spdlog::logger>(
+      "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  {
+    gateway_harness gw;
+    gw.upstream().push({503, openai_503});
+    auto r = gw.post(path, interaction("retry-log"));
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(captured.str().find("try 1 of 3 failed"), std::string::npos) << captured.str();
 }
 
 }  // namespace
