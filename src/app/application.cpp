@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -187,11 +188,52 @@ bool application::shutdown(std::chrono::milliseconds grace) {
   return runs_done && drained;
 }
 
+namespace {
+
+// %* in the pattern: the message as the inside of a JSON string.
+class json_escaped_message final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr char hex[] = "0123456789abcdef";
+    auto put = [&dest](std::string_view s) { dest.append(s.data(), s.data() + s.size()); };
+    for (char c : msg.payload) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        dest.push_back('\\');
+        dest.push_back(c);
+      } else if (c == '\n') {
+        put("\\n");
+      } else if (c == '\r') {
+        put("\\r");
+      } else if (c == '\t') {
+        put("\\t");
+      } else if (u < 0x20) {
+        const char esc[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 0xf]};
+        put(std::string_view(esc, sizeof esc));
+      } else {
+        dest.push_back(c);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<json_escaped_message>();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<spdlog::formatter> json_log_formatter() {
+  auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  f->add_flag<json_escaped_message>('*').set_pattern(
+      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%*"})");
+  return f;
+}
+
 void setup_logging(const config::logging_config& cfg) {
   auto level = spdlog::level::from_str(cfg.level);
   auto main = spdlog::stderr_logger_mt("interlingua");
-  main->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-                    spdlog::pattern_time_type::utc);
+  main->set_formatter(json_log_formatter());
   main->set_level(level);
   spdlog::set_default_logger(main);
   auto access = spdlog::stdout_logger_mt("access");

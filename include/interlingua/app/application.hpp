@@ -18,6 +18,10 @@
 #include <interlingua/store/async.hpp>
 #include <interlingua/store/async_sessions.hpp>
 
+namespace spdlog {
+class formatter;
+}  // namespace spdlog
+
 namespace interlingua::app {
 
 class application {
@@ -53,5 +57,10 @@ class application {
 
 // Sets up spdlog: module loggers on stderr, the access logger on stdout.
 void setup_logging(const config::logging_config& cfg);
+
+// The module loggers' format: one JSON object a line (ts, level, logger, msg), the message
+// escaped as a JSON string, so that a line stays valid JSON whatever the message holds (an
+// upstream's error text with quotes, a newline).
+std::unique_ptr<spdlog::formatter> json_log_formatter();
 
 }  // namespace interlingua::app
