@@ -35,15 +35,6 @@ failure fail(failure_stage stage, boost::system::error_code ec, const connection
   return failure{stage, ec, ec == beast::error::timeout || cancelled_by_deadline};
 }
 
-// Whether the caller has already cancelled this call. Asio hands a cancellation only to the
-// operation pending at that moment: one that came between two operations (the client left
-// while an upstream read's completion was queued) would be lost, and the next read would wait
-// on a stalled upstream. The coroutine's cancellation state keeps it, so each wait asks first.
-asio::awaitable<bool> cancelled_already() {
-  auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
-}
-
 asio::awaitable<std::optional<failure>> handshake(connection& c, const std::string& host,
                                                   millis limit) {
   // Under the connection's own deadline: the handshake's waits are on the socket, which beast's
@@ -109,7 +100,7 @@ asio::awaitable<std::optional<failure>> exchange_head(Stream& stream, connection
   if (wec) {
     co_return fail(failure_stage::write, wec, c);
   }
-  bool gone = co_await cancelled_already();
+  bool gone = co_await cancelled();
   if (gone) {
     co_return fail(failure_stage::first_byte, asio::error::operation_aborted);
   }
@@ -228,6 +219,11 @@ void connection::arm_timer(const std::shared_ptr<deadline_watch>& w) {
   });
 }
 
+asio::awaitable<bool> cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
 asio::awaitable<upstream_call::start_result> upstream_call::start(
     connection_pool& pool, http::request<http::string_body> request, deadlines limits) {
   request.keep_alive(true);
@@ -301,7 +297,7 @@ asio::awaitable<bool> upstream_call::read_some(std::string& out, std::optional<m
     finished_ = true;
     co_return false;
   }
-  bool gone = co_await cancelled_already();
+  bool gone = co_await cancelled();
   if (gone) {
     failure_ = fail(failure_stage::body, asio::error::operation_aborted);
     co_return false;

@@ -20,11 +20,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<bool> cancelled() {
-  auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
-}
-
 asio::awaitable<void> settled() {
   co_return;
 }
@@ -211,7 +206,7 @@ asio::awaitable<void> gateway::run_targets(const core::chat_request& request,
       out.attempts = attempts;
       bool gone = out.client_gone;
       if (!gone) {
-        gone = co_await cancelled();
+        gone = co_await net::cancelled();
         out.client_gone = gone;
       }
       if (gone) {

@@ -54,11 +54,6 @@ std::optional<int> whole_seconds(std::optional<std::chrono::milliseconds> ms) {
   return static_cast<int>((ms->count() + 999) / 1000);
 }
 
-asio::awaitable<bool> cancelled() {
-  auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
-}
-
 void note_usage(const core::event_list& events, call_outcome& out) {
   for (const auto& e : events) {
     if (const auto* u = std::get_if<core::usage_update>(&e)) {
@@ -106,7 +101,7 @@ asio::awaitable<void> relay_stream(net::upstream_call& call, const core::provide
       decoder->on_event(e.event, e.data, events);
     }
     if (!more && call.error()) {
-      bool aborted = co_await cancelled();
+      bool aborted = co_await net::cancelled();
       if (aborted) {
         // The caller left and the read was aborted: the connection closes with `call`.
         out.client_gone = true;

@@ -42,6 +42,12 @@ struct deadlines {
 
 enum class failure_stage { connect, tls, write, first_byte, body };
 
+// Whether the calling coroutine has been cancelled (its caller left). Asio hands a cancellation
+// only to the operation pending at that moment: one that came between two operations (while a
+// read's completion was queued) reaches no operation, and the next wait would not end. The
+// coroutine's cancellation state keeps it, so code between two operations asks here.
+boost::asio::awaitable<bool> cancelled();
+
 struct failure {
   failure_stage stage = failure_stage::connect;
   boost::system::error_code ec;
