@@ -18,11 +18,14 @@
 #include <interlingua/store/async.hpp>
 #include <interlingua/store/interactions.hpp>
 
+#include "interactions_support.hpp"
 #include "temp_db.hpp"
 
 namespace interlingua {
 namespace {
 
+using testing::exists;
+using testing::open;
 using testing::temp_db;
 namespace asio = boost::asio;
 
@@ -39,18 +42,6 @@ store::interaction_record record(std::string id) {
   r.created = 1;
   r.updated = 1;
   return r;
-}
-
-std::shared_ptr<store::interaction_store> open(const std::string& path) {
-  std::string error;
-  auto s = store::open_sqlite(path, error);
-  EXPECT_TRUE(s) << error;
-  return s;
-}
-
-bool exists(store::interaction_store& s, const std::string& id) {
-  auto got = s.get(id, "o");
-  return got && got->has_value();
 }
 
 // Makes the database itself refuse one id, as a full disk or a broken constraint would refuse

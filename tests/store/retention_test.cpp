@@ -10,11 +10,14 @@
 #include <interlingua/store/async.hpp>
 #include <interlingua/store/interactions.hpp>
 
+#include "interactions_support.hpp"
 #include "temp_db.hpp"
 
 namespace interlingua {
 namespace {
 
+using testing::exists;
+using testing::open;
 using testing::temp_db;
 
 store::interaction_record record(std::string id, std::string status, std::int64_t updated,
@@ -31,18 +34,6 @@ store::interaction_record record(std::string id, std::string status, std::int64_
   r.created = updated;
   r.updated = updated;
   return r;
-}
-
-std::shared_ptr<store::interaction_store> open(const std::string& path) {
-  std::string error;
-  auto s = store::open_sqlite(path, error);
-  EXPECT_TRUE(s) << error;
-  return s;
-}
-
-bool exists(store::interaction_store& s, const std::string& id) {
-  auto got = s.get(id, "o");
-  return got && got->has_value();
 }
 
 // After a crash, runs that were in flight are failed with a reason, never left in_progress;

@@ -13,11 +13,13 @@
 #include <interlingua/store/async.hpp>
 #include <interlingua/store/interactions.hpp>
 
+#include "interactions_support.hpp"
 #include "temp_db.hpp"
 
 namespace interlingua {
 namespace {
 
+using testing::open;
 using testing::temp_db;
 
 store::interaction_record sample(std::string id, std::string owner) {
@@ -33,13 +35,6 @@ store::interaction_record sample(std::string id, std::string owner) {
       "{}",
       1778871115,
       1778871116};
-}
-
-std::shared_ptr<store::interaction_store> open(const std::string& path) {
-  std::string error;
-  auto s = store::open_sqlite(path, error);
-  EXPECT_TRUE(s) << error;
-  return s;
 }
 
 // What was put comes back field for field.
